@@ -1,0 +1,147 @@
+"""Configuration classes, read from the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("OUTREACH_INSTANCE_DIR", BASE_DIR / "instance"))
+
+#: Secrets the app refuses to start without outside development and testing.
+REQUIRED_SECRETS = ("SECRET_KEY", "CLIENT_CODE_KEY", "NOTES_KEY")
+
+
+def env_int(name: str, default: int) -> int:
+    """Read a whole number from the environment."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise RuntimeError(f"{name} must be a whole number, not {raw!r}.") from error
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no flag from the environment."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def development_secret(name: str) -> str:
+    """Return a random secret kept in the instance folder, made on first use."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / f"{name.lower()}.secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    PROGRAM_NAME = os.environ.get("OUTREACH_PROGRAM_NAME", "Outreach")
+    OUTREACH_TIMEZONE = os.environ.get("OUTREACH_TIMEZONE", "UTC")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    CLIENT_CODE_KEY = os.environ.get("CLIENT_CODE_KEY", "")
+    NOTES_KEY = os.environ.get("NOTES_KEY", "")
+
+    SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 15)
+    SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+    SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", 120)
+    PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 60)
+    LOGIN_IP_MAX_FAILURES = env_int("LOGIN_IP_MAX_FAILURES", 30)
+    LOGIN_IP_WINDOW_MINUTES = env_int("LOGIN_IP_WINDOW_MINUTES", 15)
+    AUDIT_PAGE_SIZE = env_int("AUDIT_PAGE_SIZE", 50)
+
+    WORKER_BACKDATE_DAYS = env_int("WORKER_BACKDATE_DAYS", 7)
+    WORKER_EDIT_HOURS = env_int("WORKER_EDIT_HOURS", 48)
+    SYRINGES_PER_LITRE = env_int("SYRINGES_PER_LITRE", 100)
+    SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 11)
+
+    SESSION_COOKIE_NAME = "outreach_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    PREFERRED_URL_SCHEME = "http"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_ENABLED = True
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development: embedded SQLite and random per-install secrets."""
+
+    ENV_NAME = "development"
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'outreach.db'}"
+    )
+
+
+class ProductionConfig(Config):
+    """Production: every secret and the database come from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    """Tests: fixed throwaway secrets; the database is given by the test fixture."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105
+    CLIENT_CODE_KEY = "test-client-code-key"
+    NOTES_KEY = "test-notes-key"
+    WTF_CSRF_ENABLED = False
+    PASSWORD_MIN_LENGTH = 12
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """Pick the configuration class named by ``OUTREACH_ENV`` (default development)."""
+    name = name or os.environ.get("OUTREACH_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as error:
+        choices = ", ".join(CONFIGS)
+        raise RuntimeError(f"OUTREACH_ENV must be one of {choices}, not {name!r}.") from error
+
+
+def finish_settings(settings: dict) -> None:
+    """Fill development secrets, or refuse production settings that lack any."""
+    if settings["ENV_NAME"] == "development":
+        for name in REQUIRED_SECRETS:
+            settings[name] = settings.get(name) or development_secret(name)
+    elif settings["ENV_NAME"] == "production":
+        check_production_settings(settings)
+
+
+def check_production_settings(settings: dict) -> None:
+    """Refuse to start in production without a database and every secret."""
+    missing = [name for name in REQUIRED_SECRETS if not settings.get(name)]
+    if not settings.get("SQLALCHEMY_DATABASE_URI"):
+        missing.append("DATABASE_URL")
+    if missing:
+        raise RuntimeError(
+            "Outreach will not start in production without: " + ", ".join(missing) + "."
+        )
+    short = [name for name in REQUIRED_SECRETS if len(settings[name]) < 32]
+    if short:
+        raise RuntimeError("These secrets must be at least 32 characters: " + ", ".join(short))

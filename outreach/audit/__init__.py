@@ -1,0 +1,1 @@
+"""Tamper-evident audit log, written in the same transaction as each change."""

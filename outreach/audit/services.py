@@ -1,0 +1,133 @@
+"""Record audit events and verify the hash chain."""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from outreach.audit.models import AuditEvent
+from outreach.dbtypes import utcnow
+from outreach.extensions import db
+
+GENESIS_HASH = "0" * 64
+#: Advisory lock key that serialises the chain on PostgreSQL.
+CHAIN_LOCK_KEY = 727_001
+#: Audit data may hold identifiers, codes of lists and numbers, never free text.
+SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+-]{0,64}$")
+
+
+class UnsafeAuditData(ValueError):
+    """Raised when audit data would hold free text."""
+
+
+def record(
+    action: str,
+    entity_type: str | None = None,
+    entity_id: int | str | None = None,
+    data: Mapping | None = None,
+    actor_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction and chain it to the previous one."""
+    clean = checked_data(data or {})
+    if actor_id is None and has_request_context() and current_user.is_authenticated:
+        actor_id = current_user.id
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        client_address=client_address(),
+        data=json.dumps(clean, sort_keys=True, separators=(",", ":")),
+        prev_hash=GENESIS_HASH,
+        hash=GENESIS_HASH,
+    )
+    lock_chain()
+    db.session.add(event)
+    db.session.flush()
+    previous = db.session.scalar(
+        select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc())
+    )
+    event.prev_hash = previous or GENESIS_HASH
+    event.hash = event_hash(event)
+    db.session.flush()
+    return event
+
+
+def lock_chain() -> None:
+    """Serialise chain appends until commit (PostgreSQL; SQLite has one writer)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def client_address() -> str:
+    """Return the requesting device's address, or ``cli`` outside a request."""
+    if has_request_context():
+        return (request.remote_addr or "unknown")[:45]
+    return "cli"
+
+
+def checked_data(data: Mapping) -> dict:
+    """Return audit data after checking that it holds no free text."""
+    clean = {}
+    for key, value in data.items():
+        if not SAFE_STRING.match(str(key)):
+            raise UnsafeAuditData(f"Audit key {key!r} is not an identifier.")
+        clean[key] = checked_value(key, value)
+    return clean
+
+
+def checked_value(key: str, value):
+    """Check one audit value: numbers, flags, identifiers, or lists of them."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if not SAFE_STRING.match(value):
+            raise UnsafeAuditData(f"Audit value for {key!r} looks like free text.")
+        return value
+    if isinstance(value, list | tuple):
+        return [checked_value(key, item) for item in value]
+    raise UnsafeAuditData(f"Audit value for {key!r} has unsupported type {type(value).__name__}.")
+
+
+def event_hash(event: AuditEvent) -> str:
+    """Hash an event's content together with the previous event's hash."""
+    content = json.dumps(
+        [
+            event.prev_hash,
+            event.occurred_at.isoformat(timespec="microseconds"),
+            event.actor_id,
+            event.action,
+            event.entity_type,
+            event.entity_id,
+            event.client_address,
+            event.data,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One place where the audit chain does not hold."""
+
+    event_id: int
+    problem: str
+
+
+def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
+    """Yield every edited, inserted or deleted link in the audit chain."""
+    expected_prev = GENESIS_HASH
+    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
+    for event in db.session.scalars(query):
+        if event.prev_hash != expected_prev:
+            yield ChainProblem(event.id, "previous event deleted or changed")
+        if event_hash(event) != event.hash:
+            yield ChainProblem(event.id, "event edited")
+        expected_prev = event.hash

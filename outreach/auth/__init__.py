@@ -1,0 +1,1 @@
+"""Login, logout, passwords and server-side sessions."""

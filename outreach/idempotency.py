@@ -1,0 +1,53 @@
+"""Idempotency keys: a double tap or a retried submit never makes a second record."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outreach.dbtypes import UTCDateTime, utcnow
+from outreach.extensions import db
+
+
+class IdempotencyKey(db.Model):
+    """A form submission already carried out, and the record it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    #: The UUID the form carried.
+    key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def earlier_submission(key: str, entity_type: str) -> int | None:
+    """Return the id of the record an earlier submission with this key made, if any."""
+    return db.session.scalar(
+        select(IdempotencyKey.entity_id).where(
+            IdempotencyKey.key == key, IdempotencyKey.entity_type == entity_type
+        )
+    )
+
+
+def remember_submission(key: str, entity_type: str, entity_id: int, user_id: int | None) -> None:
+    """Record that this key made this record, in the same transaction as the record."""
+    db.session.add(
+        IdempotencyKey(key=key, entity_type=entity_type, entity_id=entity_id, user_id=user_id)
+    )
+    db.session.flush()
+
+
+def commit_once(key: str, entity_type: str) -> int | None:
+    """Commit; if a concurrent submit with the same key won, roll back and return its record."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        winner = earlier_submission(key, entity_type)
+        if winner is None:
+            raise
+        return winner
+    return None

@@ -1,0 +1,67 @@
+"""Role-aware navigation: one list, filtered by permission."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_login import current_user
+
+from outreach.security import Permission, has_permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the main navigation, shown to roles with the permission."""
+
+    endpoint: str
+    prefix: str
+    label: str
+    permission: Permission
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("users.index", "users.", "Users", Permission.MANAGE_USERS),
+    NavItem("users.sites", "users.site", "Sites", Permission.MANAGE_SITES),
+    NavItem("audit.index", "audit.", "Audit log", Permission.VIEW_AUDIT),
+]
+
+
+def nav_items() -> list[NavItem]:
+    """Return the navigation links the current user may follow."""
+    return [
+        item
+        for item in NAV_ITEMS
+        if has_permission(current_user, item.permission) and item.endpoint in endpoints()
+    ]
+
+
+def endpoints() -> set[str]:
+    """Return the registered endpoint names."""
+    return set(current_app.view_functions)
+
+
+@dataclass(frozen=True)
+class HomeTile:
+    """A large button on the home page, shown to roles with the permission."""
+
+    endpoint: str
+    label: str
+    text: str
+    permission: Permission
+    primary: bool = False
+
+
+HOME_TILES: list[HomeTile] = [
+    HomeTile("users.index", "Users", "Accounts, roles, sessions", Permission.MANAGE_USERS),
+    HomeTile("users.sites", "Sites", "Office, vans, routes", Permission.MANAGE_SITES),
+    HomeTile("audit.index", "Audit log", "Who changed what", Permission.VIEW_AUDIT),
+]
+
+
+def home_tiles() -> list[HomeTile]:
+    """Return the home page buttons the current user may follow, primary first."""
+    tiles = [
+        tile
+        for tile in HOME_TILES
+        if has_permission(current_user, tile.permission) and tile.endpoint in endpoints()
+    ]
+    return sorted(tiles, key=lambda tile: not tile.primary)

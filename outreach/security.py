@@ -1,0 +1,119 @@
+"""Closed by default: the login gate, role permissions and security headers."""
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+
+from outreach.users.models import Role
+
+
+class Permission(enum.StrEnum):
+    """Something a role may do."""
+
+    LOG_ENCOUNTERS = "log_encounters"
+    EDIT_ANY_ENCOUNTER = "edit_any_encounter"
+    DELETE_ENCOUNTERS = "delete_encounters"
+    VIEW_PARTICIPANTS = "view_participants"
+    MAKE_REPORTS = "make_reports"
+    MANAGE_STOCK = "manage_stock"
+    MANAGE_USERS = "manage_users"
+    MANAGE_SITES = "manage_sites"
+    MANAGE_CATALOG = "manage_catalog"
+    VIEW_AUDIT = "view_audit"
+
+
+#: What each role may do: the one place to read it.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.WORKER: frozenset({Permission.LOG_ENCOUNTERS, Permission.VIEW_PARTICIPANTS}),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.LOG_ENCOUNTERS,
+            Permission.VIEW_PARTICIPANTS,
+            Permission.EDIT_ANY_ENCOUNTER,
+            Permission.DELETE_ENCOUNTERS,
+            Permission.MAKE_REPORTS,
+            Permission.MANAGE_STOCK,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.MAKE_REPORTS,
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_SITES,
+            Permission.MANAGE_CATALOG,
+            Permission.VIEW_AUDIT,
+        }
+    ),
+}
+
+#: Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.health"})
+#: Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.keepalive"})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'; img-src 'self' data:"
+)
+
+
+def has_permission(user, permission: Permission) -> bool:
+    """Tell whether a logged-in user's role grants a permission."""
+    if not user.is_authenticated:
+        return False
+    return permission in ROLE_PERMISSIONS.get(Role(user.role), frozenset())
+
+
+def permission_required(permission: Permission) -> Callable:
+    """Refuse the view with 403 unless the user's role grants the permission."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = permission
+        return wrapper
+
+    return decorator
+
+
+def require_login():
+    """Send every non-public endpoint to the login page unless logged in."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        timed_out = 1 if g.get("session_timed_out") else None
+        if request.method == "GET":
+            target = request.full_path.rstrip("?")
+            return redirect(url_for("auth.login", next=target, timeout=timed_out))
+        return redirect(url_for("auth.login", timeout=timed_out))
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        flash("Choose a new password before you go on.", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def set_security_headers(response):
+    """Add the security headers every response carries."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def init_security(app: Flask) -> None:
+    """Install the login gate and the security headers."""
+    app.before_request(require_login)
+    app.after_request(set_security_headers)

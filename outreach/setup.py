@@ -1,0 +1,91 @@
+"""The pieces ``create_app`` assembles: extensions, blueprints, error handlers, commands."""
+
+import logging
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from outreach.extensions import csrf, db, login_manager, migrate
+from outreach.forms import field_attrs
+from outreach.navigation import home_tiles, nav_items
+from outreach.security import Permission, has_permission, init_security
+from outreach.templating import register_filters
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions to the app and install the security gate."""
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None
+    init_security(app)
+    register_filters(app)
+    app.add_template_global(field_attrs)
+    configure_logging(app)
+
+    from outreach.auth.sessions import load_session_user
+
+    login_manager.user_loader(load_session_user)
+
+    @app.context_processor
+    def template_helpers() -> dict:
+        """Give templates the permission check and session timing."""
+        return {
+            "can": lambda permission: has_permission(current_user, Permission(permission)),
+            "idle_seconds": app.config["SESSION_IDLE_MINUTES"] * 60,
+            "warning_seconds": app.config["SESSION_WARNING_SECONDS"],
+            "program_name": app.config["PROGRAM_NAME"],
+            "nav_items": nav_items,
+            "home_tiles": home_tiles,
+        }
+
+
+@event.listens_for(Engine, "connect")
+def sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """Use WAL, enforce foreign keys and wait for locks on SQLite."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to standard error; request bodies and form values are never logged."""
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every feature's blueprint."""
+    from outreach.audit.views import blueprint as audit
+    from outreach.auth.views import blueprint as auth
+    from outreach.main.views import blueprint as main
+    from outreach.users.views import blueprint as users
+
+    for blueprint in (main, auth, users, audit):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render error pages that leak nothing."""
+    from outreach.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask`` command groups."""
+    from outreach.audit.cli import audit_cli
+    from outreach.users.cli import sites_cli, users_cli
+
+    for group in (users_cli, sites_cli, audit_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,88 @@
+/* Outreach page behaviour: idle warning, keep-alive while typing, confirmations, no double submit. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function keepAlive(url) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+    });
+  }
+
+  function formatSeconds(total) {
+    var minutes = Math.floor(total / 60);
+    var seconds = String(total % 60).padStart(2, "0");
+    return minutes + ":" + seconds;
+  }
+
+  function setUpIdleWarning() {
+    var body = document.body;
+    var idle = parseInt(body.dataset.idleSeconds || "0", 10);
+    if (!idle) { return; }
+    var warnBefore = Math.min(parseInt(body.dataset.warningSeconds || "120", 10), idle);
+    var dialog = document.getElementById("idle-warning");
+    var countdown = dialog.querySelector("[data-idle-countdown]");
+    var stay = dialog.querySelector("[data-idle-stay]");
+    var lastActivity = Date.now();
+    var lastPing = Date.now();
+
+    function secondsLeft() {
+      return Math.round(idle - (Date.now() - lastActivity) / 1000);
+    }
+
+    function refresh() {
+      keepAlive(body.dataset.keepaliveUrl).then(function (response) {
+        if (response.redirected || !response.ok) { window.location.assign(body.dataset.loginUrl); }
+      });
+      lastActivity = Date.now();
+      lastPing = Date.now();
+      dialog.hidden = true;
+    }
+
+    function onActivity() {
+      if (!dialog.hidden) { return; }
+      lastActivity = Date.now();
+      if (Date.now() - lastPing > 60000) { refresh(); }
+    }
+
+    ["input", "keydown", "pointerdown"].forEach(function (name) {
+      document.addEventListener(name, onActivity, { passive: true });
+    });
+    stay.addEventListener("click", refresh);
+
+    window.setInterval(function () {
+      var left = secondsLeft();
+      if (left <= 0) {
+        window.location.assign(body.dataset.loginUrl);
+      } else if (left <= warnBefore) {
+        countdown.textContent = formatSeconds(left);
+        if (dialog.hidden) { dialog.hidden = false; stay.focus(); }
+      }
+    }, 1000);
+  }
+
+  function setUpForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var question = form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { event.preventDefault(); return; }
+      if (form.method.toLowerCase() === "post") {
+        if (form.dataset.submitting === "1") { event.preventDefault(); return; }
+        form.dataset.submitting = "1";
+        window.setTimeout(function () { form.dataset.submitting = ""; }, 8000);
+      }
+    });
+  }
+
+  window.Outreach = { csrfToken: csrfToken };
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpIdleWarning();
+    setUpForms();
+  });
+})();

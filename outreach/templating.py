@@ -1,0 +1,33 @@
+"""Jinja filters: local times and browser names."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+
+def program_zone() -> ZoneInfo:
+    """Return the program's time zone."""
+    return ZoneInfo(current_app.config["OUTREACH_TIMEZONE"])
+
+
+def when(value: datetime | None) -> str:
+    """Show a timestamp in the program's time zone."""
+    if value is None:
+        return ""
+    return value.astimezone(program_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def browser(user_agent: str | None) -> str:
+    """Name the browser family of a user agent, briefly."""
+    agent = user_agent or ""
+    for name in ("Edg", "Firefox", "Chrome", "Safari"):
+        if name in agent:
+            return {"Edg": "Edge"}.get(name, name)
+    return "browser"
+
+
+def register_filters(app: Flask) -> None:
+    """Add the filters to Jinja."""
+    app.add_template_filter(when)
+    app.add_template_filter(browser)

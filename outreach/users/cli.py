@@ -1,0 +1,82 @@
+"""``flask users`` and ``flask sites``: scripted set-up."""
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from outreach.extensions import db
+from outreach.users import services
+from outreach.users.models import Role, Site, SiteKind, User
+from outreach.users.queries import all_users
+
+users_cli = AppGroup("users", help="Create and list staff accounts.")
+sites_cli = AppGroup("sites", help="Add sites.")
+
+
+def fail(message: str) -> None:
+    """Stop the command with a clear message and exit status 1."""
+    raise click.ClickException(message)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.WORKER.value)
+@click.option("--site", "site_names", multiple=True, help="Site name; repeat for several.")
+def create_user(username: str, role: str, site_names: tuple[str, ...]) -> None:
+    """Create a user and print their one-time password."""
+    site_ids = []
+    for name in site_names:
+        site_id = db.session.scalar(select(Site.id).where(Site.name == name))
+        if site_id is None:
+            fail(f"There is no site called {name!r}. Add it with: flask sites add {name!r}")
+        site_ids.append(site_id)
+    try:
+        user, password = services.user_create(username=username, role=Role(role), site_ids=site_ids)
+    except services.AdminError as error:
+        fail(f"{error.field}: {error.message}")
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.username}.")
+    click.echo(f"One-time password (shown once, to be changed at first login): {password}")
+
+
+@users_cli.command("ensure-admin")
+@click.option("--username", default="admin", show_default=True)
+def ensure_admin(username: str) -> None:
+    """Create the first administrator if there is none, and print the password once."""
+    if services.active_admin_count() > 0:
+        click.echo("An administrator exists already; nothing to do.")
+        return
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        fail(f"{username!r} exists but is not an active administrator; choose --username.")
+    user, password = services.user_create(username=username, role=Role.ADMIN)
+    db.session.commit()
+    click.echo("=" * 64)
+    click.echo(f"First administrator: {user.username}")
+    click.echo(f"One-time password:   {password}")
+    click.echo("It is shown only now; you will choose your own at first login.")
+    click.echo("=" * 64)
+
+
+@users_cli.command("list")
+def list_users() -> None:
+    """List users with role, state, sites and last login."""
+    for user in all_users():
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+        state = "active" if user.active else "inactive"
+        sites = ", ".join(site.name for site in user.sites) or "-"
+        click.echo(
+            f"{user.username:<24} {user.role:<10} {state:<8} last login {last}  sites: {sites}"
+        )
+
+
+@sites_cli.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([kind.value for kind in SiteKind]), default="fixed")
+def add_site(name: str, kind: str) -> None:
+    """Add a site."""
+    try:
+        site = services.site_create(name=name, kind=SiteKind(kind))
+    except services.AdminError as error:
+        fail(error.message)
+    db.session.commit()
+    click.echo(f"Added site {site.name} ({site.kind}).")

@@ -1,0 +1,195 @@
+"""Logging in and out, throttling, server-side sessions and password changes."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from outreach.audit.models import AuditEvent
+from outreach.auth.models import UserSession
+from outreach.dbtypes import utcnow
+from outreach.extensions import db
+from outreach.users.models import User
+from tests import factories
+from tests.factories import TEST_PASSWORD
+
+
+def actions() -> list[str]:
+    """Return the audit actions in order."""
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_pages_need_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_health_is_public(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_login_and_logout_end_the_server_session(app, client):
+    user = factories.make_user("worker", username="wanda")
+    db.session.commit()
+    response = client.post("/auth/login", data={"username": "Wanda", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    cookie = client.get_cookie("outreach_session").value
+    client.post("/auth/logout")
+    record = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert record.end_reason == "logout"
+    client.set_cookie("outreach_session", cookie)
+    assert client.get("/").status_code == 302, "a replayed cookie must not work after logout"
+    assert actions() == ["auth.login", "auth.logout"]
+
+
+def test_login_failure_says_one_thing(client):
+    factories.make_user("worker", username="wanda")
+    db.session.commit()
+    wrong = client.post("/auth/login", data={"username": "wanda", "password": "nope nope nope"})
+    unknown = client.post("/auth/login", data={"username": "nobody", "password": "nope nope"})
+    for response in (wrong, unknown):
+        assert response.status_code == 401
+        assert "Login failed." in response.get_data(as_text=True)
+    assert wrong.get_data(as_text=True).count("Login failed.") == 1
+
+
+def test_repeated_failures_lock_the_account_growing(app, client):
+    app.config.update(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_SECONDS=60)
+    user = factories.make_user("worker", username="wanda")
+    db.session.commit()
+    for _ in range(3):
+        client.post("/auth/login", data={"username": "wanda", "password": "wrong password!"})
+    db.session.refresh(user)
+    first_lock = user.locked_until - utcnow()
+    assert timedelta(seconds=50) < first_lock <= timedelta(seconds=60)
+    good = client.post("/auth/login", data={"username": "wanda", "password": TEST_PASSWORD})
+    assert good.status_code == 401, "a locked account refuses even the right password"
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    client.post("/auth/login", data={"username": "wanda", "password": "wrong password!"})
+    db.session.refresh(user)
+    assert user.locked_until - utcnow() > timedelta(seconds=100), "the lockout grows"
+    assert "auth.lockout" in actions()
+
+
+def test_address_throttle_does_not_lock_other_addresses(app, client):
+    app.config.update(LOGIN_IP_MAX_FAILURES=3)
+    factories.make_user("worker", username="wanda")
+    db.session.commit()
+    attacker = {"REMOTE_ADDR": "10.9.9.9"}
+    for _ in range(3):
+        client.post("/auth/login", data={"username": "x", "password": "y"}, environ_base=attacker)
+    blocked = client.post(
+        "/auth/login", data={"username": "wanda", "password": TEST_PASSWORD}, environ_base=attacker
+    )
+    assert blocked.status_code == 401
+    other = app.test_client().post(
+        "/auth/login",
+        data={"username": "wanda", "password": TEST_PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.1.1.1"},
+    )
+    assert other.status_code == 302
+
+
+def test_idle_session_times_out_on_the_server(app, client, login_as):
+    user = login_as("worker")
+    record = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    record.last_seen_at = utcnow() - timedelta(minutes=16)
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "timeout=1" in response.headers["Location"]
+    db.session.refresh(record)
+    assert record.end_reason == "idle"
+
+
+def test_absolute_lifetime_ends_busy_sessions(app, client, login_as):
+    user = login_as("worker")
+    record = db.session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    record.created_at = utcnow() - timedelta(hours=13)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+    db.session.refresh(record)
+    assert record.end_reason == "expired"
+
+
+def test_new_session_token_at_each_login(client):
+    factories.make_user("worker", username="wanda")
+    db.session.commit()
+    form = {"username": "wanda", "password": TEST_PASSWORD}
+    client.post("/auth/login", data=form)
+    first = client.get_cookie("outreach_session").value
+    client.post("/auth/logout")
+    client.post("/auth/login", data=form)
+    assert client.get_cookie("outreach_session").value != first
+    assert db.session.scalar(select(UserSession.id).where(UserSession.ended_at.is_(None)))
+
+
+def test_forced_password_change_then_free_to_go(client, login_as):
+    user = login_as("worker", must_change_password=True)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/auth/password")
+    weak = client.post(
+        "/auth/password",
+        data={
+            "current_password": TEST_PASSWORD,
+            "new_password": "password1234",
+            "confirm_password": "password1234",
+        },
+    )
+    assert weak.status_code == 422
+    assert "too easy to guess" in weak.get_data(as_text=True)
+    strong = "tangerine ladder quietly 42 orbit"
+    done = client.post(
+        "/auth/password",
+        data={
+            "current_password": TEST_PASSWORD,
+            "new_password": strong,
+            "confirm_password": strong,
+            "end_other_sessions": "y",
+        },
+    )
+    assert done.status_code == 302
+    db.session.refresh(user)
+    assert not user.must_change_password
+    assert client.get("/").status_code == 200
+
+
+def test_password_change_needs_current_password(client, login_as):
+    login_as("worker")
+    strong = "tangerine ladder quietly 42 orbit"
+    response = client.post(
+        "/auth/password",
+        data={
+            "current_password": "not it at all",
+            "new_password": strong,
+            "confirm_password": strong,
+        },
+    )
+    assert response.status_code == 422
+    assert "not your current password" in response.get_data(as_text=True)
+
+
+def test_password_length_limits(client, login_as):
+    login_as("worker")
+    for password, message in (("short one", "at least 12"), ("x" * 129, "at most 128")):
+        response = client.post(
+            "/auth/password",
+            data={
+                "current_password": TEST_PASSWORD,
+                "new_password": password,
+                "confirm_password": password,
+            },
+        )
+        assert message in response.get_data(as_text=True)
+
+
+def test_deactivation_ends_sessions(app, client, login_as):
+    worker = login_as("worker")
+    db.session.get(User, worker.id).active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
