@@ -19,8 +19,12 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
+    NavItem("encounters.new", "encounters.new", "Log encounter", Permission.LOG_ENCOUNTERS),
+    NavItem("clients.find", "clients.", "Find participant", Permission.VIEW_PARTICIPANTS),
+    NavItem("encounters.index", "encounters.index", "Encounters", Permission.LOG_ENCOUNTERS),
     NavItem("users.index", "users.", "Users", Permission.MANAGE_USERS),
     NavItem("users.sites", "users.site", "Sites", Permission.MANAGE_SITES),
+    NavItem("supplies.index", "supplies.", "Supplies", Permission.MANAGE_CATALOG),
     NavItem("audit.index", "audit.", "Audit log", Permission.VIEW_AUDIT),
 ]
 
@@ -51,8 +55,31 @@ class HomeTile:
 
 
 HOME_TILES: list[HomeTile] = [
+    HomeTile(
+        "encounters.new",
+        "Log an encounter",
+        "Supplies, returns, reversals, services",
+        Permission.LOG_ENCOUNTERS,
+        primary=True,
+    ),
+    HomeTile(
+        "clients.find",
+        "Find a participant",
+        "By card code or code answers",
+        Permission.VIEW_PARTICIPANTS,
+    ),
+    HomeTile(
+        "encounters.index", "Recent encounters", "Check and correct", Permission.LOG_ENCOUNTERS
+    ),
+    HomeTile(
+        "clients.recipe",
+        "Participant codes",
+        "Which answers make a code",
+        Permission.MANAGE_CATALOG,
+    ),
     HomeTile("users.index", "Users", "Accounts, roles, sessions", Permission.MANAGE_USERS),
     HomeTile("users.sites", "Sites", "Office, vans, routes", Permission.MANAGE_SITES),
+    HomeTile("supplies.index", "Supplies", "What workers hand out", Permission.MANAGE_CATALOG),
     HomeTile("audit.index", "Audit log", "Who changed what", Permission.VIEW_AUDIT),
 ]
 

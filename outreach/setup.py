@@ -16,6 +16,7 @@ from outreach.templating import register_filters
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to the app and install the security gate."""
+    import_models()
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -68,10 +69,13 @@ def register_blueprints(app: Flask) -> None:
     """Register every feature's blueprint."""
     from outreach.audit.views import blueprint as audit
     from outreach.auth.views import blueprint as auth
+    from outreach.clients.views import blueprint as clients
+    from outreach.encounters.views import blueprint as encounters
     from outreach.main.views import blueprint as main
+    from outreach.supplies.views import blueprint as supplies
     from outreach.users.views import blueprint as users
 
-    for blueprint in (main, auth, users, audit):
+    for blueprint in (main, auth, users, audit, clients, encounters, supplies):
         app.register_blueprint(blueprint)
 
 
@@ -85,7 +89,19 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the ``flask`` command groups."""
     from outreach.audit.cli import audit_cli
+    from outreach.supplies.cli import supplies_cli
     from outreach.users.cli import sites_cli, users_cli
 
-    for group in (users_cli, sites_cli, audit_cli):
+    for group in (users_cli, sites_cli, audit_cli, supplies_cli):
         app.cli.add_command(group)
+
+
+def import_models() -> None:
+    """Import every model module so the metadata is complete."""
+    import outreach.audit.models
+    import outreach.auth.models
+    import outreach.clients.models
+    import outreach.encounters.models
+    import outreach.idempotency
+    import outreach.supplies.models
+    import outreach.users.models  # noqa: F401

@@ -38,3 +38,70 @@ def make_site(name: str | None = None, kind: str = SiteKind.FIXED, active: bool 
     db.session.add(site)
     db.session.flush()
     return site
+
+
+def make_item(
+    name: str | None = None,
+    category: str = "syringes",
+    units_per_pack: int = 1,
+    doses_per_unit: int = 0,
+    max_per_encounter: int = 200,
+    active: bool = True,
+):
+    """Add a supply catalog item."""
+    from outreach.supplies.models import SupplyItem
+
+    item = SupplyItem(
+        name=name or f"Item {next(_counter)}",
+        category=category,
+        unit="each",
+        units_per_pack=units_per_pack,
+        doses_per_unit=doses_per_unit,
+        max_per_encounter=max_per_encounter,
+        active=active,
+        display_order=100,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def make_participant(code: str | None = None, suffix: int = 0, **fields):
+    """Add a participant whose code is ``code`` (hashed with the app's key)."""
+    from flask import current_app
+
+    from outreach.clients.codes import card_code, code_digest
+    from outreach.clients.models import Participant
+
+    code = code or f"ZZ{next(_counter):04d}"
+    digest = code_digest(code, current_app.config["CLIENT_CODE_KEY"].encode(), suffix)
+    participant = Participant(
+        code_hash=digest, suffix=suffix, card_code=card_code(digest), **fields
+    )
+    db.session.add(participant)
+    db.session.flush()
+    return participant
+
+
+def make_encounter(
+    worker: User, site: Site, participant=None, occurred_at=None, supplies=None, **fields
+):
+    """Add an encounter, with supplies given as {item: packs}."""
+    from outreach.dbtypes import utcnow
+    from outreach.encounters.models import Encounter, EncounterSupply
+
+    encounter = Encounter(
+        occurred_at=occurred_at or utcnow(),
+        site_id=site.id,
+        contact_type=fields.pop("contact_type", "street"),
+        worker_id=worker.id,
+        participant_id=participant.id if participant else None,
+        **fields,
+    )
+    encounter.supplies = [
+        EncounterSupply(item_id=item.id, quantity=quantity)
+        for item, quantity in (supplies or {}).items()
+    ]
+    db.session.add(encounter)
+    db.session.flush()
+    return encounter

@@ -1,0 +1,1 @@
+"""Participants and their anonymous codes."""

@@ -1,0 +1,1 @@
+"""Encounters: contacts with supplies given and collected, reversals and services."""

@@ -1,0 +1,135 @@
+"""Saving, editing and removing encounters; each change is audited."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+
+from outreach.audit.services import record
+from outreach.clients.models import Participant
+from outreach.dbtypes import utcnow
+from outreach.encounters.models import (
+    DeleteReason,
+    Encounter,
+    EncounterService,
+    EncounterSupply,
+)
+from outreach.extensions import db
+from outreach.users.models import Role, User
+
+
+@dataclass
+class EncounterInput:
+    """Everything a worker enters for one encounter, already checked field by field."""
+
+    occurred_at: datetime
+    site_id: int
+    contact_type: str
+    participant: Participant | None = None
+    people_count: int = 1
+    supplies: dict[int, int] = field(default_factory=dict)
+    syringes_collected: int = 0
+    collection_method: str | None = None
+    sharps_litres: Decimal | None = None
+    secondary_people: int = 0
+    reversals: int = 0
+    reversal_doses: int = 0
+    reversal_outcome: str | None = None
+    reversal_ems_called: bool | None = None
+    services: list[str] = field(default_factory=list)
+
+
+class StaleEdit(Exception):
+    """Someone saved the encounter after this editor opened it."""
+
+    def __init__(self, current: Encounter):
+        super().__init__("The encounter changed since it was opened.")
+        self.current = current
+
+
+def apply_input(encounter: Encounter, data: EncounterInput) -> None:
+    """Copy checked input onto an encounter, replacing its supplies and services."""
+    encounter.occurred_at = data.occurred_at
+    encounter.site_id = data.site_id
+    encounter.contact_type = data.contact_type
+    encounter.participant = data.participant
+    encounter.participant_id = data.participant.id if data.participant else None
+    encounter.people_count = 1 if data.participant else data.people_count
+    encounter.syringes_collected = data.syringes_collected
+    encounter.collection_method = data.collection_method if data.syringes_collected else None
+    encounter.sharps_litres = data.sharps_litres
+    encounter.secondary_people = data.secondary_people
+    encounter.reversals = data.reversals
+    encounter.reversal_doses = data.reversal_doses if data.reversals else 0
+    encounter.reversal_outcome = data.reversal_outcome if data.reversals else None
+    encounter.reversal_ems_called = data.reversal_ems_called if data.reversals else None
+    wanted = {item_id: qty for item_id, qty in data.supplies.items() if qty > 0}
+    kept = [line for line in encounter.supplies if line.item_id in wanted]
+    for line in kept:
+        line.quantity = wanted.pop(line.item_id)
+    encounter.supplies = kept + [
+        EncounterSupply(item_id=item_id, quantity=quantity) for item_id, quantity in wanted.items()
+    ]
+    codes = sorted(set(data.services))
+    kept_services = [line for line in encounter.services if line.service in codes]
+    missing = set(codes) - {line.service for line in kept_services}
+    encounter.services = kept_services + [
+        EncounterService(service=code) for code in sorted(missing)
+    ]
+
+
+def audit_summary(encounter: Encounter) -> dict:
+    """Return the numbers and codes an audit event keeps of an encounter (no participant code)."""
+    return {
+        "site": encounter.site_id,
+        "contact_type": encounter.contact_type,
+        "participant": encounter.participant_id,
+        "people": encounter.people_count,
+        "supply_items": sorted(line.item_id for line in encounter.supplies),
+        "packs": sum(line.quantity for line in encounter.supplies),
+        "syringes_collected": encounter.syringes_collected,
+        "reversals": encounter.reversals,
+        "services": encounter.service_codes,
+    }
+
+
+def encounter_create(*, worker: User, data: EncounterInput) -> Encounter:
+    """Save a new encounter logged by a worker."""
+    encounter = Encounter(worker_id=worker.id, version=1)
+    apply_input(encounter, data)
+    db.session.add(encounter)
+    db.session.flush()
+    record("encounter.create", "encounter", encounter.id, data=audit_summary(encounter))
+    return encounter
+
+
+def encounter_update(*, encounter: Encounter, data: EncounterInput, expected_version: int) -> None:
+    """Save an edit, refusing it if the encounter changed since the editor opened it."""
+    if encounter.version != expected_version:
+        raise StaleEdit(encounter)
+    apply_input(encounter, data)
+    encounter.updated_at = utcnow()
+    db.session.flush()
+    record("encounter.update", "encounter", encounter.id, data=audit_summary(encounter))
+
+
+def encounter_delete(*, encounter: Encounter, reason: DeleteReason, by: User) -> None:
+    """Soft-delete an encounter with a reason code; reports stop counting it."""
+    encounter.deleted_at = utcnow()
+    encounter.deleted_by_id = by.id
+    encounter.delete_reason = DeleteReason(reason)
+    db.session.flush()
+    record("encounter.delete", "encounter", encounter.id, data={"reason": encounter.delete_reason})
+
+
+def may_edit(user: User, encounter: Encounter) -> bool:
+    """Tell whether a user may edit an encounter: supervisors any, workers their own for a while."""
+    if encounter.deleted_at is not None:
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role != Role.WORKER or encounter.worker_id != user.id:
+        return False
+    window = timedelta(hours=current_app.config["WORKER_EDIT_HOURS"])
+    return utcnow() - encounter.created_at <= window

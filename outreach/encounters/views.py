@@ -1,0 +1,217 @@
+"""The encounter screen: log, view, edit and remove encounters."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from outreach.clients.codes import PARTS
+from outreach.clients.models import Participant
+from outreach.clients.services import current_recipe, participant_create
+from outreach.dbtypes import utcnow
+from outreach.encounters import services
+from outreach.encounters.entry import NewParticipant, SupplyEntry, read_encounter, read_supplies
+from outreach.encounters.forms import DeleteForm, EncounterForm
+from outreach.encounters.models import Encounter
+from outreach.encounters.queries import last_supplies, recent_encounters, site_choices_for
+from outreach.extensions import db
+from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.security import Permission, has_permission, permission_required
+from outreach.supplies.queries import active_items_by_category
+from outreach.templating import program_zone
+
+blueprint = Blueprint("encounters", __name__, url_prefix="/encounters")
+
+
+def prepare_form(form: EncounterForm, participant: Participant | None) -> None:
+    """Fill the choices that depend on the user and the chosen participant."""
+    form.site_id.choices = site_choices_for(current_user)
+    if participant is not None:
+        form.participant_mode.choices = [
+            ("known", "This participant"),
+            *form.participant_mode.choices,
+        ]
+
+
+def render_form(form, supplies: SupplyEntry, participant, encounter=None, status=200):
+    """Render the encounter screen."""
+    groups = active_items_by_category()
+    return render_template(
+        "encounters/form.html",
+        form=form,
+        groups=groups,
+        supplies=supplies,
+        participant=participant,
+        encounter=encounter,
+        recipe=[PARTS[key] for key in current_recipe()],
+        previous=last_supplies(participant.id) if participant else {},
+    ), status
+
+
+def items_on_screen(encounter: Encounter | None = None) -> list:
+    """Return the items the form offers: active ones plus any already on the encounter."""
+    items = [item for _, group in active_items_by_category() for item in group]
+    if encounter is not None:
+        shown = {item.id for item in items}
+        items += [line.item for line in encounter.supplies if line.item_id not in shown]
+    return items
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.LOG_ENCOUNTERS)
+def new():
+    """Log an encounter: participant, when, where, supplies, collection, reversals, services."""
+    participant = chosen_participant()
+    form = EncounterForm()
+    prepare_form(form, participant)
+    if request.method == "GET":
+        form.occurred_at.data = (
+            utcnow().astimezone(program_zone()).replace(tzinfo=None, second=0, microsecond=0)
+        )
+        form.participant_id.data = str(participant.id) if participant else ""
+        form.participant_mode.data = "known" if participant else "card"
+        own_sites = [site.id for site in current_user.sites if site.active]
+        form.site_id.data = own_sites[0] if own_sites else None
+        return render_form(form, SupplyEntry({}, {}, {}), participant)
+    key = form.idempotency_key.data or ""
+    if earlier := earlier_submission(key, "encounter"):
+        flash("This encounter was already saved.", "info")
+        return redirect(url_for("encounters.detail", encounter_id=earlier))
+    supplies = read_supplies(request.form, items_on_screen())
+    data, pending = read_encounter(form, supplies, current_user)
+    if data is None:
+        return render_form(form, supplies, participant, status=422)
+    if isinstance(pending, NewParticipant):
+        data.participant = participant_create(
+            code=pending.code,
+            demographics=pending.demographics,
+            different_person=pending.different_person,
+        )
+    encounter = services.encounter_create(worker=current_user, data=data)
+    remember_submission(key, "encounter", encounter.id, current_user.id)
+    if winner := commit_once(key, "encounter"):
+        flash("This encounter was already saved.", "info")
+        return redirect(url_for("encounters.detail", encounter_id=winner))
+    flash("Encounter saved.", "success")
+    if encounter.participant_id:
+        return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
+    return redirect(url_for("encounters.new"))
+
+
+def chosen_participant() -> Participant | None:
+    """Return the participant named in ?participant= (or the form), if any."""
+    raw = request.values.get("participant") or request.form.get("participant_id") or ""
+    if not raw.isdigit():
+        return None
+    participant = db.session.get(Participant, int(raw))
+    if participant is None or participant.deleted_at is not None:
+        return None
+    return participant
+
+
+def encounter_or_404(encounter_id: int) -> Encounter:
+    """Return an encounter the current user may see, or 404."""
+    encounter = db.session.get(Encounter, encounter_id)
+    if encounter is None or encounter.deleted_at is not None:
+        abort(404)
+    return encounter
+
+
+@blueprint.route("")
+@permission_required(Permission.LOG_ENCOUNTERS)
+def index():
+    """List recent encounters: a worker's own, or everyone's for supervisors."""
+    everyone = has_permission(current_user, Permission.EDIT_ANY_ENCOUNTER)
+    encounters = recent_encounters(None if everyone else current_user)
+    return render_template("encounters/index.html", encounters=encounters, everyone=everyone)
+
+
+@blueprint.route("/<int:encounter_id>")
+@permission_required(Permission.LOG_ENCOUNTERS)
+def detail(encounter_id: int):
+    """Show one encounter."""
+    encounter = encounter_or_404(encounter_id)
+    return render_template(
+        "encounters/detail.html",
+        encounter=encounter,
+        can_edit=services.may_edit(current_user, encounter),
+        delete_form=DeleteForm()
+        if has_permission(current_user, Permission.DELETE_ENCOUNTERS)
+        else None,
+    )
+
+
+def form_from_encounter(encounter: Encounter) -> EncounterForm:
+    """Return an edit form filled from a saved encounter."""
+    form = EncounterForm()
+    form.occurred_at.data = encounter.occurred_at.astimezone(program_zone()).replace(tzinfo=None)
+    form.site_id.data = encounter.site_id
+    form.contact_type.data = encounter.contact_type
+    form.participant_mode.data = "anonymous" if encounter.is_anonymous else "known"
+    form.participant_id.data = str(encounter.participant_id or "")
+    form.people_count.data = encounter.people_count
+    form.collection_method.data = encounter.collection_method or "counted"
+    form.syringes_collected.data = encounter.syringes_collected
+    form.sharps_litres.data = encounter.sharps_litres
+    form.secondary_people.data = encounter.secondary_people
+    form.reversals.data = encounter.reversals
+    form.reversal_doses.data = encounter.reversal_doses
+    form.reversal_outcome.data = encounter.reversal_outcome or ""
+    ems = encounter.reversal_ems_called
+    form.reversal_ems_called.data = "" if ems is None else ("yes" if ems else "no")
+    form.services.data = encounter.service_codes
+    form.version.data = str(encounter.version)
+    return form
+
+
+@blueprint.route("/<int:encounter_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.LOG_ENCOUNTERS)
+def edit(encounter_id: int):
+    """Edit an encounter; a stale edit shows both versions instead of overwriting."""
+    encounter = encounter_or_404(encounter_id)
+    if not services.may_edit(current_user, encounter):
+        abort(403)
+    participant = encounter.participant
+    if request.method == "GET":
+        form = form_from_encounter(encounter)
+        prepare_form(form, participant)
+        values = {line.item_id: str(line.quantity) for line in encounter.supplies}
+        return render_form(form, SupplyEntry(values, {}, {}), participant, encounter)
+    form = EncounterForm()
+    prepare_form(form, participant)
+    supplies = read_supplies(request.form, items_on_screen(encounter))
+    data, pending = read_encounter(form, supplies, current_user)
+    if data is None or pending is not None:
+        if pending is not None:
+            form.participant_mode.errors = ["Register new participants from a new encounter."]
+        return render_form(form, supplies, participant, encounter, status=422)
+    expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    try:
+        services.encounter_update(encounter=encounter, data=data, expected_version=expected)
+        db.session.commit()
+    except (services.StaleEdit, StaleDataError):
+        db.session.rollback()
+        current = encounter_or_404(encounter_id)
+        return render_template(
+            "encounters/conflict.html",
+            current=current,
+            mine=data,
+            supplies=supplies,
+            items={item.id: item for item in items_on_screen(current)},
+        ), 409
+    flash("Encounter updated.", "success")
+    return redirect(url_for("encounters.detail", encounter_id=encounter.id))
+
+
+@blueprint.route("/<int:encounter_id>/delete", methods=["POST"])
+@permission_required(Permission.DELETE_ENCOUNTERS)
+def delete(encounter_id: int):
+    """Remove an encounter from the record (soft delete with a reason)."""
+    encounter = encounter_or_404(encounter_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash("Choose why the encounter is removed.", "error")
+        return redirect(url_for("encounters.detail", encounter_id=encounter.id))
+    services.encounter_delete(encounter=encounter, reason=form.reason.data, by=current_user)
+    db.session.commit()
+    flash("Encounter removed. Reports no longer count it.", "success")
+    return redirect(url_for("encounters.index"))

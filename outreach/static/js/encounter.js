@@ -1,0 +1,76 @@
+/* Encounter screen: participant mode panels, +/- steppers, card check, "same as last time". */
+(function () {
+  "use strict";
+
+  function showPanels(form) {
+    var checked = form.querySelector('input[name="participant_mode"]:checked');
+    var mode = checked ? checked.value : "";
+    form.querySelectorAll(".mode-panel").forEach(function (panel) {
+      var modes = panel.getAttribute("data-panel").split(" ");
+      panel.hidden = modes.indexOf(mode) === -1;
+    });
+  }
+
+  function step(button) {
+    var input = document.getElementById(button.getAttribute("data-target"));
+    var current = parseInt(input.value || "0", 10);
+    if (isNaN(current)) { current = 0; }
+    var max = parseInt(input.getAttribute("max") || "9999", 10);
+    var next = Math.min(max, Math.max(0, current + parseInt(button.getAttribute("data-step"), 10)));
+    input.value = next === 0 ? "" : String(next);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function fillSupplies(form, quantities) {
+    form.querySelectorAll("input[data-item]").forEach(function (input) {
+      var value = quantities[input.getAttribute("data-item")];
+      input.value = value ? String(value) : "";
+    });
+  }
+
+  function lookUpCard(form, button) {
+    var result = form.querySelector("[data-lookup-result]");
+    var body = new URLSearchParams();
+    body.set("card_code", form.querySelector('input[name="card_code"]').value);
+    fetch(form.getAttribute("data-lookup-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": window.Outreach.csrfToken(), "Accept": "application/json" },
+      body: body
+    }).then(function (response) { return response.json(); }).then(function (data) {
+      if (!data.found) { result.textContent = data.message; return; }
+      result.textContent = "Found " + data.card_code + ".";
+      var previous = data.last_supplies || {};
+      if (Object.keys(previous).length) {
+        var same = document.createElement("button");
+        same.type = "button";
+        same.className = "button secondary";
+        same.textContent = "Same supplies as last time";
+        same.addEventListener("click", function () { fillSupplies(form, previous); });
+        result.appendChild(document.createTextNode(" "));
+        result.appendChild(same);
+      }
+    }).catch(function () {
+      result.textContent = "Could not check the card now; it will be checked when you save.";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form.encounter-form");
+    if (!form) { return; }
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "participant_mode") { showPanels(form); }
+    });
+    showPanels(form);
+    form.addEventListener("click", function (event) {
+      var target = event.target.closest("button");
+      if (!target) { return; }
+      if (target.hasAttribute("data-step")) { step(target); }
+      if (target.hasAttribute("data-lookup")) { lookUpCard(form, target); }
+      if (target.hasAttribute("data-same-as-last")) {
+        var holder = form.querySelector("[data-previous]");
+        fillSupplies(form, JSON.parse(holder.getAttribute("data-previous") || "{}"));
+      }
+    });
+  });
+})();

@@ -1,0 +1,1 @@
+"""Supply catalog (and, later, the stock ledger)."""

@@ -1,0 +1,195 @@
+"""The free-text guard flags identifying details and leaves ordinary outreach notes alone."""
+
+import pytest
+
+from outreach.textguard import (
+    ADDRESS,
+    ADVICE,
+    DATE,
+    EMAIL,
+    ID_NUMBER,
+    LINK,
+    NAME,
+    PARTICIPANT_CODE,
+    PHONE,
+    check_free_text,
+    find_identifiers,
+)
+
+IDENTIFYING = [
+    ("email is jdoe@example.com", EMAIL),
+    ("JDOE@EXAMPLE.ORG", EMAIL),
+    ("reach her at jane.doe+sms@mail.co.uk later", EMAIL),
+    ("jdoe at gmail dot com", EMAIL),
+    ("jdoe (at) yahoo (dot) com", EMAIL),
+    ("write to her at gmail", EMAIL),
+    ("(555) 123-4567", PHONE),
+    ("call 555-123-4567 after 5", PHONE),
+    ("555.123.4567", PHONE),
+    ("+1 555 123 4567", PHONE),
+    ("+1 (555) 123-4567", PHONE),
+    ("1-555-123-4567", PHONE),
+    ("+44 20 7946 0958", PHONE),
+    ("+33 1 23 45 67 89", PHONE),
+    ("cell 5551234567", PHONE),
+    ("15551234567", PHONE),
+    ("text him at 555 123 4567", PHONE),
+    ("new number 123-4567", PHONE),
+    ("５５５-１２３-４５６７", PHONE),
+    ("555–123–4567", PHONE),
+    ("(020) 7946 0958", PHONE),
+    ("07700 900123", PHONE),
+    ("1985-07-12", DATE),
+    ("07/12/1985", DATE),
+    ("12.7.85", DATE),
+    ("7/12/85", DATE),
+    ("7-12-1985", DATE),
+    ("July 12 1985", DATE),
+    ("July 12th, 1985", DATE),
+    ("jul. 12, '85", DATE),
+    ("12 Jul 1985", DATE),
+    ("12th of July 1985", DATE),
+    ("12-Jul-1985", DATE),
+    ("DOB 7/12", DATE),
+    ("d.o.b. given", DATE),
+    ("asked for her date of birth", DATE),
+    ("birthdate on file", DATE),
+    ("his birthday is next week", DATE),
+    ("born on the 12th", DATE),
+    ("born July 85", DATE),
+    ("SSN 123-45-6789", ID_NUMBER),
+    ("123-45-6789", ID_NUMBER),
+    ("MRN 00123456", ID_NUMBER),
+    ("record 4455667", ID_NUMBER),
+    ("1234567", ID_NUMBER),
+    ("id # 8812", ID_NUMBER),
+    ("Medicaid ID 4521", ID_NUMBER),
+    ("gave the last 4 of her ssn", ID_NUMBER),
+    ("MRN12345678", ID_NUMBER),
+    ("123 Main St", ADDRESS),
+    ("45 Elm Avenue", ADDRESS),
+    ("lives at 1600 Pennsylvania Ave NW", ADDRESS),
+    ("100 N. Broad Street", ADDRESS),
+    ("staying at 22 w 5th st for now", ADDRESS),
+    ("PO Box 12", ADDRESS),
+    ("P.O. Box 77", ADDRESS),
+    ("apt 4B", ADDRESS),
+    ("Unit 12", ADDRESS),
+    ("room 214 at the motel", ADDRESS),
+    ("zip code 90210", ADDRESS),
+    ("https://example.com/profile", LINK),
+    ("www.facebook.com/jdoe", LINK),
+    ("facebook.com/jdoe", LINK),
+    ("follow @jdoe_99", LINK),
+    ("IG: jdoe", LINK),
+    ("snapchat username is jdoe", LINK),
+    ("pay him on cashapp $jdoe", LINK),
+    ("code MA0785", PARTICIPANT_CODE),
+    ("MAKO1993 came by", PARTICIPANT_CODE),
+    ("her name is Sam", NAME),
+    ("name is unknown to me", NAME),
+    ("my name is", NAME),
+    ("name: Jo", NAME),
+    ("his nickname's Red", NAME),
+    ("called Mike about the appointment", NAME),
+    ("goes by 'smokey'", NAME),
+    ("known as Red", NAME),
+    ("aka Tiny", NAME),
+    ("came with Mr. Jones", NAME),
+    ("her boyfriend Carlos came too", NAME),
+    ("picking up for her friend Dee", NAME),
+]
+
+ORDINARY_NOTES = [
+    "gave 10 syringes and 2 naloxone kits",
+    "wants to cut down to 2 times a day",
+    "3/10 importance",
+    "importance 8/10, confidence 5/10, readiness 6/10",
+    "follow up next week",
+    "meet at the park at 3pm",
+    "1 mL syringes",
+    "28G",
+    "0.5 cc",
+    "4 times",
+    "in 2 weeks",
+    "since 2019",
+    "ruler 7/10",
+    "MOUD",
+    "HIV test negative",
+    "returned about 200 syringes in a 1.4 L sharps container",
+    "secondary distribution for 3 other people",
+    "reported 2 overdose reversals this month",
+    "used naloxone twice last weekend",
+    "referred to MOUD clinic, appointment on Tuesday at 10:30",
+    "interested in PrEP, HCV test next visit",
+    "uses fentanyl 3-4 times per day",
+    "wound on left forearm, cleaned and dressed",
+    "stage: contemplation, change talk: desire and reasons",
+    "called EMS after a friend overdosed",
+    "called 911 and gave 2 doses",
+    "gave her boyfriend Narcan training",
+    "staying at the shelter on weekends",
+    "gave 100 cookers, 100 cottons, 50 tourniquets",
+    "fentanyl test strips x10",
+    "doing better since starting methadone 80 mg",
+    "smoking 1/2 gram a day, wants pipes",
+    "goal: fewer than 3 uses per day by March",
+    "drove 2 hours to the dr and back",
+    "10 syringes either way",
+    "walked 3 blocks to the van",
+    "$20 for food, asked about benefits",
+    "next visit on 3/14",
+    "age 34, injects daily",
+    "needs help getting ID documents",
+    "lost 2 kits to police, wants a refill",
+    "talked about 5 days without using @ the park",
+    "Asked for 2 boxes of 1cc 27G 1/2 inch syringes",
+    "sleeping 4-5 hours a night",
+    "wore an N95, got a B12 shot",
+    "COVID test negative, HIV1/2 antibody screen done",
+    "ordered 3000 syringes for the van",
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), IDENTIFYING)
+def test_identifying_text_is_flagged_with_its_reason(text: str, reason: str) -> None:
+    """Each identifying shape is caught and named."""
+    assert reason in find_identifiers(text)
+
+
+@pytest.mark.parametrize("note", ORDINARY_NOTES)
+def test_ordinary_outreach_notes_pass(note: str) -> None:
+    """Everyday notes raise no alarm."""
+    assert find_identifiers(note) == []
+    assert check_free_text(note) is None
+
+
+def test_message_names_the_problem_and_gives_the_rule() -> None:
+    """The form message says what was found and what not to record."""
+    assert check_free_text("call 555-123-4567") == f"{PHONE} {ADVICE}"
+
+
+def test_each_reason_is_given_once_most_specific_first() -> None:
+    """A number reported as a phone is not reported again as an ID number."""
+    reasons = find_identifiers("call 555-123-4567 or 555-987-6543, e-mail a@b.org")
+    assert reasons == [EMAIL, PHONE]
+
+
+def test_a_date_is_not_also_reported_as_a_number() -> None:
+    """The digits of a date belong to the date."""
+    assert find_identifiers("07.12.1985") == [DATE]
+
+
+def test_several_problems_are_all_listed() -> None:
+    """A note with a name and an address reports both."""
+    message = check_free_text("her name is Sam, lives at 12 Oak Road")
+    assert message is not None
+    assert ADDRESS in message
+    assert NAME in message
+    assert message.endswith(ADVICE)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n"])
+def test_blank_text_is_fine(blank: str) -> None:
+    """Empty notes have nothing to flag."""
+    assert check_free_text(blank) is None
