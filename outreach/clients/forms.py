@@ -68,7 +68,7 @@ class DemographicsMixin:
     """Coarse demographics, each optional."""
 
     birth_year = IntegerField(
-        "Birth year",
+        "Birth year for reports (4 digits)",
         validators=[Optional(), NumberRange(1900, 2100, "Enter a four-digit birth year.")],
         render_kw={"inputmode": "numeric"},
     )

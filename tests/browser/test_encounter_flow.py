@@ -1,0 +1,83 @@
+"""A worker's street shift on a tablet: new participant, steppers, find by card, history."""
+
+import re
+
+from playwright.sync_api import expect
+
+from outreach.extensions import db
+from tests import factories
+from tests.browser.conftest import (
+    assert_accessible,
+    assert_touch_targets,
+    log_in,
+    make_user_in,
+)
+
+PASSWORD = "tangerine ladder quietly 42 orbit"
+
+
+def stock_the_program(app) -> None:
+    """Add a site the worker works at and two supply items."""
+    with app.app_context():
+        site = factories.make_site("Van 1", kind="mobile")
+        factories.make_item("1 mL syringes", units_per_pack=10)
+        factories.make_item("Naloxone kit", category="naloxone", doses_per_unit=2)
+        worker = db.session.scalar(
+            db.select(factories.User).where(factories.User.username == "wren")
+        )
+        worker.sites = [site]
+        db.session.commit()
+
+
+def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    log_in(page, live_server.url, "wren", PASSWORD)
+
+    page.get_by_role("link", name=re.compile("Log an encounter")).first.click()
+    expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
+    assert_accessible(page)
+    assert_touch_targets(page)
+
+    page.get_by_label("New participant").check()
+    page.get_by_label("Mother's first name").fill("Maria")
+    page.get_by_label("Birth month").fill("7")
+    page.get_by_label("Birth year", exact=True).fill("1985")
+    more_syringes = page.get_by_role("button", name="One more 1 mL syringes")
+    more_syringes.tap()
+    more_syringes.tap()
+    more_syringes.tap()
+    page.get_by_role("button", name="One less 1 mL syringes").tap()
+    page.get_by_role("button", name="One more Naloxone kit").tap()
+    expect(page.get_by_label(re.compile("^1 mL syringes"))).to_have_value("2")
+    page.get_by_label("HIV test").check()
+    page.get_by_role("button", name="Save encounter").click()
+
+    expect(page.get_by_text("Encounter saved.")).to_be_visible()
+    card = page.locator("h1 .card-code").inner_text()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", card)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Find participant").click()
+    page.get_by_role("textbox", name="Card code").fill(card.lower().replace("-", ""))
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("h1 .card-code")).to_have_text(card)
+    history = page.get_by_role("table")
+    expect(history).to_contain_text("2 × 1 mL syringes")
+    expect(history).to_contain_text("1 × Naloxone kit")
+    expect(history).to_contain_text("hiv test")
+
+
+def test_bad_input_comes_back_with_everything_typed(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    log_in(page, live_server.url, "wren", PASSWORD)
+    page.goto(f"{live_server.url}/encounters/new")
+    page.get_by_label("Anonymous").check()
+    page.get_by_role("button", name="One more Naloxone kit").tap()
+    page.get_by_label("Overdose reversals reported").fill("0")
+    page.get_by_label("Naloxone doses used").fill("2")
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Doses used are recorded with a reversal")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
+    assert_accessible(page)
