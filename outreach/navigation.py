@@ -38,6 +38,14 @@ def nav_items() -> list[NavItem]:
     ]
 
 
+def current_nav_endpoint(endpoint: str | None) -> str | None:
+    """Return the navigation item the page belongs to: the longest matching prefix."""
+    matches = [item for item in NAV_ITEMS if (endpoint or "").startswith(item.prefix)]
+    if not matches:
+        return None
+    return max(matches, key=lambda item: len(item.prefix)).endpoint
+
+
 def endpoints() -> set[str]:
     """Return the registered endpoint names."""
     return set(current_app.view_functions)

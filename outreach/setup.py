@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from outreach.extensions import csrf, db, login_manager, migrate
 from outreach.forms import field_attrs
-from outreach.navigation import home_tiles, nav_items
+from outreach.navigation import current_nav_endpoint, home_tiles, nav_items
 from outreach.security import Permission, has_permission, init_security
 from outreach.templating import register_filters
 
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
             "warning_seconds": app.config["SESSION_WARNING_SECONDS"],
             "program_name": app.config["PROGRAM_NAME"],
             "nav_items": nav_items,
+            "current_nav_endpoint": current_nav_endpoint,
             "home_tiles": home_tiles,
         }
 

@@ -91,6 +91,7 @@ def app(backend, tmp_path_factory):
         db.session.rollback()
         empty_tables()
         db.session.remove()
+        db.engine.dispose()
 
 
 class CommittingClient(FlaskClient):
@@ -110,7 +111,9 @@ def client(app):
     twin = make_test_app(app.config["SQLALCHEMY_DATABASE_URI"])
     twin.config = app.config
     twin.test_client_class = CommittingClient
-    return twin.test_client()
+    yield twin.test_client()
+    with twin.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

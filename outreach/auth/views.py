@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from outreach.auth import services
 from outreach.auth.forms import ChangePasswordForm, LoginForm
 from outreach.auth.passwords import password_problems, verify_password
+from outreach.dbtypes import utcnow
 from outreach.extensions import db
 from outreach.urls import safe_next
 
@@ -81,4 +82,8 @@ def change_password():
 @blueprint.route("/keepalive", methods=["POST"])
 def keepalive():
     """Keep a session alive while the worker is typing; report seconds left."""
+    record = g.get("session_record")
+    if record is not None:
+        record.last_seen_at = utcnow()
+        db.session.commit()
     return jsonify(idle_seconds=current_app.config["SESSION_IDLE_MINUTES"] * 60)

@@ -30,10 +30,11 @@
     var countdown = dialog.querySelector("[data-idle-countdown]");
     var stay = dialog.querySelector("[data-idle-stay]");
     var lastActivity = Date.now();
-    var lastPing = Date.now();
+    /* The server records page views at most every 20 s, so count from 20 s earlier. */
+    var lastPing = Date.now() - 20000;
 
     function secondsLeft() {
-      return Math.round(idle - (Date.now() - lastActivity) / 1000);
+      return Math.round(idle - (Date.now() - lastPing) / 1000);
     }
 
     function refresh() {
@@ -58,6 +59,10 @@
 
     window.setInterval(function () {
       var left = secondsLeft();
+      if (left <= warnBefore && lastActivity > lastPing && dialog.hidden) {
+        refresh();
+        return;
+      }
       if (left <= 0) {
         window.location.assign(body.dataset.loginUrl);
       } else if (left <= warnBefore) {
