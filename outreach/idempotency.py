@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask import abort
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,12 +25,17 @@ class IdempotencyKey(db.Model):
 
 
 def earlier_submission(key: str, entity_type: str) -> int | None:
-    """Return the id of the record an earlier submission with this key made, if any."""
-    return db.session.scalar(
-        select(IdempotencyKey.entity_id).where(
-            IdempotencyKey.key == key, IdempotencyKey.entity_type == entity_type
+    """Return the id of what an earlier submit with this key made (400 if another form used it)."""
+    earlier = db.session.execute(
+        select(IdempotencyKey.entity_type, IdempotencyKey.entity_id).where(
+            IdempotencyKey.key == key
         )
-    )
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.entity_type != entity_type:
+        abort(400)
+    return earlier.entity_id
 
 
 def remember_submission(key: str, entity_type: str, entity_id: int, user_id: int | None) -> None:

@@ -99,6 +99,16 @@ def require_login():
     return None
 
 
+def refuse_nul_bytes():
+    """Refuse a path, query or form holding a NUL byte: no one types it; PostgreSQL refuses it."""
+    if "\x00" in request.path:
+        abort(400)
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)
+
+
 def set_security_headers(response):
     """Add the security headers every response carries."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -115,5 +125,6 @@ def set_security_headers(response):
 
 def init_security(app: Flask) -> None:
     """Install the login gate and the security headers."""
+    app.before_request(refuse_nul_bytes)
     app.before_request(require_login)
     app.after_request(set_security_headers)

@@ -1,7 +1,7 @@
 """Reads of the audit log."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
@@ -37,8 +37,8 @@ def filtered(filters: AuditFilters):
         start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
         query = query.where(AuditEvent.occurred_at >= start)
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(AuditEvent.occurred_at < end)
+        end = datetime.combine(filters.date_to, time.max, tzinfo=UTC)
+        query = query.where(AuditEvent.occurred_at <= end)
     return query
 
 

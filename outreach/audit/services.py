@@ -76,7 +76,7 @@ def checked_data(data: Mapping) -> dict:
     """Return audit data after checking that it holds no free text."""
     clean = {}
     for key, value in data.items():
-        if not SAFE_STRING.match(str(key)):
+        if not SAFE_STRING.fullmatch(str(key)):
             raise UnsafeAuditData(f"Audit key {key!r} is not an identifier.")
         clean[key] = checked_value(key, value)
     return clean
@@ -87,7 +87,7 @@ def checked_value(key: str, value):
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
-        if not SAFE_STRING.match(value):
+        if not SAFE_STRING.fullmatch(value):
             raise UnsafeAuditData(f"Audit value for {key!r} looks like free text.")
         return value
     if isinstance(value, list | tuple):

@@ -9,6 +9,8 @@ from outreach.audit.queries import AuditFilters, audit_page
 from outreach.security import Permission, permission_required
 
 blueprint = Blueprint("audit", __name__, url_prefix="/admin/audit")
+#: The query parameters the pager carries from page to page.
+FILTER_FIELDS = ("action", "actor", "entity_type", "entity_id", "date_from", "date_to")
 
 
 @blueprint.route("")
@@ -29,7 +31,7 @@ def index():
         rows, total = audit_page(filters, page, per_page)
         pages = max(1, math.ceil(total / per_page))
     status = 400 if form.errors else 200
-    args = {key: value for key, value in request.args.items() if key != "page"}
+    args = {name: request.args[name] for name in FILTER_FIELDS if request.args.get(name)}
     return render_template(
         "audit/index.html", form=form, rows=rows, total=total, page=page, pages=pages, args=args
     ), status

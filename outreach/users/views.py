@@ -130,8 +130,9 @@ def end_session(user_id: int, session_id: int):
     record = db.get_or_404(UserSession, session_id)
     if record.user_id != user_id or not ConfirmForm().validate_on_submit():
         abort(404)
-    services.user_session_end(session_record=record)
-    db.session.commit()
+    if record.ended_at is None:
+        services.user_session_end(session_record=record)
+        db.session.commit()
     flash("That session is ended.", "success")
     return redirect(url_for("users.detail", user_id=user_id))
 

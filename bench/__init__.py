@@ -1,0 +1,1 @@
+"""Speed benchmarks: seed a large database, time the busiest screens (`make bench`)."""
