@@ -51,7 +51,10 @@ def record(
     db.session.add(event)
     db.session.flush()
     previous = db.session.scalar(
-        select(AuditEvent.hash).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc())
+        select(AuditEvent.hash)
+        .where(AuditEvent.id < event.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     )
     event.prev_hash = previous or GENESIS_HASH
     event.hash = event_hash(event)
