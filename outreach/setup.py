@@ -78,6 +78,11 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, auth, users, audit, clients, encounters, supplies):
         app.register_blueprint(blueprint)
+    register_feature_hooks()
+
+
+def register_feature_hooks() -> None:
+    """Let features add encounter form sections, encounter listeners and participant panels."""
 
 
 def register_errorhandlers(app: Flask) -> None:

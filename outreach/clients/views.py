@@ -1,12 +1,14 @@
 """Finding participants, their history page, demographics, and the code recipe setting."""
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 
 from outreach.clients.codes import PARTS, RECIPE_LABELS, RECIPES, CodeError
 from outreach.clients.forms import DemographicsMixin, IdentifyMixin, add_answer_fields
 from outreach.clients.models import Participant
+from outreach.clients.panels import loaded_panels
 from outreach.clients.services import (
     current_recipe,
     current_recipe_name,
@@ -89,7 +91,10 @@ def detail(participant_id: int):
     """Show a participant's card code, demographics and history, newest first."""
     participant = participant_or_404(participant_id)
     history = participant_history(participant.id)
-    return render_template("clients/detail.html", participant=participant, history=history)
+    panels = loaded_panels(participant, current_user)
+    return render_template(
+        "clients/detail.html", participant=participant, history=history, panels=panels
+    )
 
 
 @blueprint.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])

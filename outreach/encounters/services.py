@@ -15,6 +15,7 @@ from outreach.encounters.models import (
     EncounterService,
     EncounterSupply,
 )
+from outreach.encounters.sections import notify
 from outreach.extensions import db
 from outreach.users.models import Role, User
 
@@ -101,6 +102,7 @@ def encounter_create(*, worker: User, data: EncounterInput) -> Encounter:
     db.session.add(encounter)
     db.session.flush()
     record("encounter.create", "encounter", encounter.id, data=audit_summary(encounter))
+    notify(encounter, "create")
     return encounter
 
 
@@ -112,6 +114,7 @@ def encounter_update(*, encounter: Encounter, data: EncounterInput, expected_ver
     encounter.updated_at = utcnow()
     db.session.flush()
     record("encounter.update", "encounter", encounter.id, data=audit_summary(encounter))
+    notify(encounter, "update")
 
 
 def encounter_delete(*, encounter: Encounter, reason: DeleteReason, by: User) -> None:
@@ -121,6 +124,7 @@ def encounter_delete(*, encounter: Encounter, reason: DeleteReason, by: User) ->
     encounter.delete_reason = DeleteReason(reason)
     db.session.flush()
     record("encounter.delete", "encounter", encounter.id, data={"reason": encounter.delete_reason})
+    notify(encounter, "delete")
 
 
 def may_edit(user: User, encounter: Encounter) -> bool:

@@ -13,6 +13,7 @@ from outreach.encounters.entry import NewParticipant, SupplyEntry, read_encounte
 from outreach.encounters.forms import DeleteForm, EncounterForm
 from outreach.encounters.models import Encounter
 from outreach.encounters.queries import last_supplies, recent_encounters, site_choices_for
+from outreach.encounters.sections import SectionContext, SectionInput, sections
 from outreach.extensions import db
 from outreach.idempotency import commit_once, earlier_submission, remember_submission
 from outreach.security import Permission, has_permission, permission_required
@@ -32,7 +33,12 @@ def prepare_form(form: EncounterForm, participant: Participant | None) -> None:
         ]
 
 
-def render_form(form, supplies: SupplyEntry, participant, encounter=None, status=200):
+def read_sections(context: SectionContext) -> dict[str, SectionInput]:
+    """Read every extra section of the form (referrals, notes…)."""
+    return {section.key: section.read(request.form, context) for section in sections()}
+
+
+def render_form(form, supplies: SupplyEntry, participant, encounter=None, status=200, extras=None):
     """Render the encounter screen."""
     groups = active_items_by_category()
     return render_template(
@@ -44,6 +50,8 @@ def render_form(form, supplies: SupplyEntry, participant, encounter=None, status
         encounter=encounter,
         recipe=[PARTS[key] for key in current_recipe()],
         previous=last_supplies(participant.id) if participant else {},
+        sections=[] if encounter else sections(),
+        extras=extras or {},
     ), status
 
 
@@ -78,8 +86,10 @@ def new():
         return redirect(url_for("encounters.detail", encounter_id=earlier))
     supplies = read_supplies(request.form, items_on_screen())
     data, pending = read_encounter(form, supplies, current_user)
-    if data is None:
-        return render_form(form, supplies, participant, status=422)
+    context = SectionContext(current_user, participant, form.participant_mode.data or "")
+    extras = read_sections(context)
+    if data is None or any(extra.errors for extra in extras.values()):
+        return render_form(form, supplies, participant, status=422, extras=extras)
     if isinstance(pending, NewParticipant):
         data.participant = participant_create(
             code=pending.code,
@@ -87,6 +97,8 @@ def new():
             different_person=pending.different_person,
         )
     encounter = services.encounter_create(worker=current_user, data=data)
+    for section in sections():
+        section.save(encounter, extras[section.key], current_user)
     remember_submission(key, "encounter", encounter.id, current_user.id)
     if winner := commit_once(key, "encounter"):
         flash("This encounter was already saved.", "info")
