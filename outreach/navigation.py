@@ -19,6 +19,7 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
+    NavItem("reports.dashboard", "reports.", "Reports", Permission.MAKE_REPORTS),
     NavItem("encounters.new", "encounters.new", "Log encounter", Permission.LOG_ENCOUNTERS),
     NavItem("clients.find", "clients.", "Find participant", Permission.VIEW_PARTICIPANTS),
     NavItem("encounters.index", "encounters.index", "Encounters", Permission.LOG_ENCOUNTERS),
@@ -63,6 +64,8 @@ class HomeTile:
 
 
 HOME_TILES: list[HomeTile] = [
+    HomeTile("reports.dashboard", "Dashboard", "This month and trends", Permission.MAKE_REPORTS),
+    HomeTile("reports.monthly", "Monthly report", "PDF and CSV for funders", Permission.MAKE_REPORTS),
     HomeTile(
         "encounters.new",
         "Log an encounter",

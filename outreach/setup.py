@@ -73,10 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from outreach.clients.views import blueprint as clients
     from outreach.encounters.views import blueprint as encounters
     from outreach.main.views import blueprint as main
+    from outreach.reports.views import blueprint as reports
     from outreach.supplies.views import blueprint as supplies
     from outreach.users.views import blueprint as users
 
-    for blueprint in (main, auth, users, audit, clients, encounters, supplies):
+    for blueprint in (main, auth, users, audit, clients, encounters, supplies, reports):
         app.register_blueprint(blueprint)
     register_feature_hooks()
 
@@ -95,10 +96,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the ``flask`` command groups."""
     from outreach.audit.cli import audit_cli
+    from outreach.reports.cli import report_cli
     from outreach.supplies.cli import supplies_cli
     from outreach.users.cli import sites_cli, users_cli
 
-    for group in (users_cli, sites_cli, audit_cli, supplies_cli):
+    for group in (users_cli, sites_cli, audit_cli, supplies_cli, report_cli):
         app.cli.add_command(group)
 
 

@@ -57,6 +57,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "encounters.detail": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
     "encounters.edit": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
     "encounters.delete": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "reports.dashboard": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=OK),
+    "reports.monthly": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=OK),
     "supplies.index": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "supplies.create": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "supplies.edit": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),

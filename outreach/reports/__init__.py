@@ -1,0 +1,1 @@
+"""Monthly reporting: one figures object, drawn on by the PDF, the CSV and the dashboard."""

@@ -1,0 +1,47 @@
+"""Trend charts as ReportLab drawings: placed in the PDF, or rendered to SVG for the page."""
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+
+from outreach.reports.model import KEY_FIGURES, MonthlyFigures
+
+TREND_LABELS = {
+    **KEY_FIGURES,
+    "overdose_reversals_reported": "Overdose reversals reported",
+}
+CHART_WIDTH = 250
+CHART_HEIGHT = 150
+
+
+def trend_chart(figures: MonthlyFigures, key: str) -> Drawing:
+    """Draw 12 months of one key figure as grey bars, the report month in black."""
+    drawing = Drawing(CHART_WIDTH, CHART_HEIGHT)
+    values = [int(point[key] or 0) for _, point in figures.trend]
+    chart = VerticalBarChart()
+    chart.x, chart.y = 36, 28
+    chart.width, chart.height = CHART_WIDTH - 46, CHART_HEIGHT - 52
+    chart.data = [values]
+    chart.categoryAxis.categoryNames = [month.short_label[:3] for month, _ in figures.trend]
+    chart.categoryAxis.labels.fontSize = 6
+    chart.categoryAxis.labels.angle = 0
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(max(values), 1) * 1.15
+    chart.valueAxis.labels.fontSize = 6
+    chart.valueAxis.labelTextFormat = lambda value: f"{value:,.0f}"
+    chart.bars.strokeColor = colors.black
+    chart.bars.strokeWidth = 0.4
+    chart.bars[0].fillColor = colors.Color(0.75, 0.75, 0.75)
+    chart.bars[(0, len(values) - 1)].fillColor = colors.black
+    drawing.add(chart)
+    drawing.add(
+        String(4, CHART_HEIGHT - 12, TREND_LABELS[key], fontSize=8, fontName="Helvetica-Bold")
+    )
+    return drawing
+
+
+def trend_svg(figures: MonthlyFigures, key: str) -> str:
+    """Return a trend chart as SVG markup for the dashboard."""
+    svg = renderSVG.drawToString(trend_chart(figures, key))
+    return svg[svg.index("<svg") :]

@@ -1,0 +1,187 @@
+"""SQL aggregates over one period: every figure is a GROUP BY, never a loop over rows."""
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, distinct, exists, func, literal, select
+from sqlalchemy.orm import aliased
+
+from outreach.clients.models import Participant, ParticipantRace
+from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
+from outreach.extensions import db
+from outreach.supplies.models import SupplyItem
+from outreach.users.models import Site
+
+#: Age bands of the report: (key, lowest age, highest age).
+AGE_BANDS = (
+    ("under_25", None, 24),
+    ("25_34", 25, 34),
+    ("35_44", 35, 44),
+    ("45_54", 45, 54),
+    ("55_64", 55, 64),
+    ("65_plus", 65, None),
+)
+
+
+def in_period(start: datetime, end: datetime, site_id: int | None):
+    """Return the condition for counted encounters of the period (and site)."""
+    condition = and_(
+        Encounter.occurred_at >= start, Encounter.occurred_at < end, Encounter.deleted_at.is_(None)
+    )
+    if site_id is not None:
+        condition = and_(condition, Encounter.site_id == site_id)
+    return condition
+
+
+def encounter_totals(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count encounters, anonymous ones, unique participants and sum the per-encounter numbers."""
+    row = db.session.execute(
+        select(
+            func.count(Encounter.id),
+            func.coalesce(func.sum(case((Encounter.participant_id.is_(None), 1), else_=0)), 0),
+            func.count(distinct(Encounter.participant_id)),
+            func.coalesce(func.sum(Encounter.secondary_people), 0),
+            func.coalesce(func.sum(Encounter.syringes_collected), 0),
+            func.coalesce(func.sum(Encounter.reversals), 0),
+        ).where(in_period(start, end, site_id))
+    ).one()
+    keys = (
+        "encounters",
+        "anonymous_encounters",
+        "unique_participants",
+        "secondary_people",
+        "syringes_collected",
+        "overdose_reversals_reported",
+    )
+    return dict(zip(keys, (int(value) for value in row), strict=True))
+
+
+def new_participants(start: datetime, end: datetime, site_id: int | None) -> int:
+    """Count participants of the period with no counted encounter before it (index-backed)."""
+    earlier = aliased(Encounter)
+    seen_before = exists().where(
+        earlier.participant_id == Encounter.participant_id,
+        earlier.occurred_at < start,
+        earlier.deleted_at.is_(None),
+    )
+    query = select(func.count(distinct(Encounter.participant_id))).where(
+        in_period(start, end, site_id), Encounter.participant_id.is_not(None), ~seen_before
+    )
+    return int(db.session.scalar(query))
+
+
+def supply_totals(start: datetime, end: datetime, site_id: int | None) -> list:
+    """Return per item: name, category, packs, units (packs × units per pack), doses."""
+    query = (
+        select(
+            SupplyItem.name,
+            SupplyItem.category,
+            func.sum(EncounterSupply.quantity).label("packs"),
+            func.sum(EncounterSupply.quantity * SupplyItem.units_per_pack).label("units"),
+            func.sum(EncounterSupply.quantity * SupplyItem.doses_per_unit).label("doses"),
+        )
+        .join(Encounter, Encounter.id == EncounterSupply.encounter_id)
+        .join(SupplyItem, SupplyItem.id == EncounterSupply.item_id)
+        .where(in_period(start, end, site_id))
+        .group_by(SupplyItem.id, SupplyItem.name, SupplyItem.category)
+        .order_by(SupplyItem.category, SupplyItem.name)
+    )
+    return db.session.execute(query).all()
+
+
+def counts_by(column, start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count the period's encounters grouped by one of their columns."""
+    query = select(column, func.count(Encounter.id)).where(in_period(start, end, site_id))
+    return {str(key): int(total) for key, total in db.session.execute(query.group_by(column))}
+
+
+def counts_by_site(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count the period's encounters per site name."""
+    query = (
+        select(Site.name, func.count(Encounter.id))
+        .join(Site, Site.id == Encounter.site_id)
+        .where(in_period(start, end, site_id))
+        .group_by(Site.name)
+    )
+    return {name: int(total) for name, total in db.session.execute(query)}
+
+
+def service_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count services given in the period, per service code."""
+    query = (
+        select(EncounterService.service, func.count())
+        .join(Encounter, Encounter.id == EncounterService.encounter_id)
+        .where(in_period(start, end, site_id))
+        .group_by(EncounterService.service)
+    )
+    return {code: int(total) for code, total in db.session.execute(query)}
+
+
+def participants_seen(start: datetime, end: datetime, site_id: int | None):
+    """Return a subquery of the distinct participants seen in the period."""
+    return (
+        select(distinct(Encounter.participant_id).label("participant_id"))
+        .where(in_period(start, end, site_id), Encounter.participant_id.is_not(None))
+        .subquery()
+    )
+
+
+def gender_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants of the period per gender ('unknown' when not asked)."""
+    seen = participants_seen(start, end, site_id)
+    gender = func.coalesce(Participant.gender, literal("unknown"))
+    query = (
+        select(gender, func.count())
+        .select_from(seen)
+        .join(Participant, Participant.id == seen.c.participant_id)
+        .group_by(gender)
+    )
+    return {code: int(total) for code, total in db.session.execute(query)}
+
+
+def age_band_expression(report_year: int):
+    """Return a SQL CASE giving the report's age band of a participant."""
+    age = literal(report_year) - Participant.birth_year
+    whens = []
+    for key, lowest, highest in AGE_BANDS:
+        conditions = [Participant.birth_year.is_not(None)]
+        if lowest is not None:
+            conditions.append(age >= lowest)
+        if highest is not None:
+            conditions.append(age <= highest)
+        whens.append((and_(*conditions), literal(key)))
+    stated = [(Participant.age_band == key, literal(key)) for key, _, _ in AGE_BANDS]
+    return case(*whens, *stated, else_=literal("unknown"))
+
+
+def age_band_counts(
+    start: datetime, end: datetime, site_id: int | None, report_year: int
+) -> dict[str, int]:
+    """Count unique participants per age band (age = report year − birth year)."""
+    seen = participants_seen(start, end, site_id)
+    band = age_band_expression(report_year).label("band")
+    query = (
+        select(band, func.count())
+        .select_from(seen)
+        .join(Participant, Participant.id == seen.c.participant_id)
+        .group_by(band)
+    )
+    return {key: int(total) for key, total in db.session.execute(query)}
+
+
+def race_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants per race or ethnicity (one person may count in several)."""
+    seen = participants_seen(start, end, site_id)
+    query = (
+        select(ParticipantRace.race, func.count())
+        .select_from(seen)
+        .join(ParticipantRace, ParticipantRace.participant_id == seen.c.participant_id)
+        .group_by(ParticipantRace.race)
+    )
+    counts = {code: int(total) for code, total in db.session.execute(query)}
+    unknown = (
+        select(func.count())
+        .select_from(seen)
+        .where(~exists().where(ParticipantRace.participant_id == seen.c.participant_id))
+    )
+    counts["unknown"] = int(db.session.scalar(unknown))
+    return counts
