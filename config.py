@@ -52,6 +52,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     CLIENT_CODE_KEY = os.environ.get("CLIENT_CODE_KEY", "")
     NOTES_KEY = os.environ.get("NOTES_KEY", "")
+    #: Previous notes keys, comma-separated: they only decrypt, until ``flask mi rotate-key``.
+    NOTES_KEYS_OLD = os.environ.get("NOTES_KEYS_OLD", "")
 
     SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 15)
     SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
@@ -62,11 +64,17 @@ class Config:
     LOGIN_IP_MAX_FAILURES = env_int("LOGIN_IP_MAX_FAILURES", 30)
     LOGIN_IP_WINDOW_MINUTES = env_int("LOGIN_IP_WINDOW_MINUTES", 15)
     AUDIT_PAGE_SIZE = env_int("AUDIT_PAGE_SIZE", 50)
+    #: Roles that must log in with a second factor: comma-separated role names, "all" or "".
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "supervisor,admin")
+    #: Days encounters are kept before ``flask retention purge`` removes them (about 7 years).
+    RETENTION_DAYS = env_int("RETENTION_DAYS", 2555)
 
     WORKER_BACKDATE_DAYS = env_int("WORKER_BACKDATE_DAYS", 7)
     WORKER_EDIT_HOURS = env_int("WORKER_EDIT_HOURS", 48)
     SYRINGES_PER_LITRE = env_int("SYRINGES_PER_LITRE", 100)
     SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 11)
+    #: Warn supervisors about lots with stock that expire within this many days.
+    STOCK_EXPIRY_WARNING_DAYS = env_int("STOCK_EXPIRY_WARNING_DAYS", 60)
 
     SESSION_COOKIE_NAME = "outreach_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -93,6 +101,8 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    #: "__Host-": the browser keeps it only if it is Secure, for this host and path "/".
+    SESSION_COOKIE_NAME = "__Host-outreach_session" if SESSION_COOKIE_SECURE else "outreach_session"
     PREFERRED_URL_SCHEME = "https"
 
 
@@ -106,6 +116,8 @@ class TestConfig(Config):
     NOTES_KEY = "test-notes-key"
     WTF_CSRF_ENABLED = False
     PASSWORD_MIN_LENGTH = 12
+    #: Tests that need two-factor login turn it on themselves.
+    MFA_REQUIRED_ROLES = ""
 
 
 CONFIGS = {

@@ -52,6 +52,9 @@ class Series:
     """Timings of one operation, in milliseconds, with the SQL each request ran."""
 
     times: list[float] = field(default_factory=list)
+    #: CPU time of this process per request: what the request costs without waiting for
+    #: the database server or for a CPU taken by other work on the machine.
+    cpu_times: list[float] = field(default_factory=list)
     sql_times: list[float] = field(default_factory=list)
     statement_counts: list[int] = field(default_factory=list)
     #: The statements of the last timed request, with their parameters.
@@ -184,12 +187,14 @@ class Bench:
     def timed(self, request: Callable[[], None], series: Series | None) -> None:
         """Run one request, adding its server time and SQL to the series."""
         self.recorder.calls.clear()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         request()
         elapsed = (time.perf_counter() - started) * 1000
+        cpu = (time.process_time() - cpu_started) * 1000
         if series is None:
             return
         series.times.append(elapsed)
+        series.cpu_times.append(cpu)
         series.sql_times.append(sum(duration for *_, duration in self.recorder.calls) * 1000)
         series.statement_counts.append(len(self.recorder.calls))
         series.last_calls = [

@@ -2,6 +2,7 @@
 
 import os
 import platform
+import re
 import sqlite3
 import statistics
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class BackendResult:
     seeded: Seeded
     series: dict[str, Series]
     raw: list[RawQuery] = field(default_factory=list)
+    #: Load averages when its timing began and ended.
+    load: str = ""
 
     def misses(self) -> list[str]:
         """Return the operations that miss the target, with the figure that misses."""
@@ -71,6 +74,18 @@ def verdict(series: Series) -> str:
     """Pass or fail against the target."""
     ok = series.median < MEDIAN_TARGET_MS and series.p95 < P95_TARGET_MS
     return "pass" if ok else "**FAIL**"
+
+
+def keep_other_sections(page: str, previous: str) -> str:
+    """Carry over the sections other bench scripts wrote into the page (``bench.import_speed``
+    writes "CSV import"); they say "Written by `python -m bench.…`". Hand notes are dropped."""
+    own = set(re.findall(r"^## .*$", page, re.MULTILINE))
+    kept = [
+        section.rstrip("\n")
+        for section in re.findall(r"^## .*?(?=^## |\Z)", previous, re.DOTALL | re.MULTILINE)
+        if section.splitlines()[0] not in own and "Written by `python -m bench." in section
+    ]
+    return page.rstrip("\n") + "".join(f"\n\n{section}" for section in kept) + "\n"
 
 
 def load_average() -> str:
@@ -136,6 +151,9 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "operation |",
         "| `--seed N` | 2024 | random seed of the generated data |",
         "| `--budget S` | 120 | seconds one operation may run in all before it stops early |",
+        "| `--max-load L` | 0.75 × CPUs | before timing, wait until the 1-minute load average "
+        "is below L… |",
+        "| `--max-wait S` | 600 | …for at most S seconds, then time anyway |",
         "",
         "PostgreSQL is reached through `BENCH_DATABASE_URL` (default "
         "`postgresql+psycopg://postgres@127.0.0.1:5432/outreach_bench`); the database is created "
@@ -151,18 +169,29 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "## Results",
         "",
         f"Server time in milliseconds; target median < {MEDIAN_TARGET_MS:.0f} ms and "
-        f"p95 < {P95_TARGET_MS:.0f} ms.",
+        f"p95 < {P95_TARGET_MS:.0f} ms. *CPU median* is the benchmark process's CPU time per "
+        "request (`time.process_time()`): it leaves out time spent waiting for the PostgreSQL "
+        "server and time the process lost to other work on the machine, so it shows what a "
+        "request costs in Python (and, on SQLite, in the database too).",
         "",
-        "| backend | operation | n | median | p95 | max | target |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| backend | operation | n | median | p95 | max | target | CPU median |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     for result in results:
         for operation, series in result.series.items():
             lines.append(
                 f"| {result.name} | {OPERATIONS[operation]} | {len(series.times)} | "
                 f"{series.median:.1f} | "
-                f"{series.p95:.1f} | {series.max:.1f} | {verdict(series)} |"
+                f"{series.p95:.1f} | {series.max:.1f} | {verdict(series)} | "
+                f"{statistics.median(series.cpu_times):.1f} |"
             )
+    lines += [
+        "",
+        "Load average (1, 5, 15 min) while timing: "
+        + "; ".join(f"{result.name} {result.load}" for result in results)
+        + f" (on {len(os.sched_getaffinity(0))} CPUs; other work on the machine inflates "
+        "the figures, mostly the p95 and max).",
+    ]
     lines += ["", "**All targets met.**" if not misses else "**Targets missed:** "]
     if misses:
         lines[-1] += "; ".join(misses) + ". See *Where the time goes* below."
@@ -179,7 +208,9 @@ def history_section(results: list[BackendResult]) -> list[str]:
         "",
         "The participant page reads only the 50 newest encounters through the "
         "`(participant_id, occurred_at)` index, so its time must not depend on how many "
-        "encounters a participant has.",
+        "encounters a participant has. The heavy and the medium participant both fill the page "
+        "with 50 rows, so they compare like with like; the light participant's page has one "
+        "row, which is why it is faster.",
         "",
         "| backend | participant | encounters | median | p95 |",
         "|---|---|---:|---:|---:|",

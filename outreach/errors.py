@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -33,21 +34,32 @@ def render_error(status: int, message: str | None = None):
     ), status
 
 
+def who() -> str:
+    """Name the requesting account by id and role, for the log (never a username)."""
+    if current_user and current_user.is_authenticated:
+        return f"user {current_user.id} ({current_user.role})"
+    return "anonymous"
+
+
 def handle_http_error(error: HTTPException):
-    """Show an HTTP error with the fixed message for its status."""
+    """Show an HTTP error with the fixed message for its status; log refused access."""
+    if error.code == 403:
+        log.warning("Refused %s %s to %s", request.method, request.endpoint, who())
     return render_error(error.code or 500)
 
 
 def handle_csrf_error(error: CSRFError):
     """Explain an expired or missing form token without losing the worker's trust."""
     db.session.rollback()
+    log.warning("Form token refused on %s %s for %s", request.method, request.endpoint, who())
     return render_error(400, "This form expired. Go back, reload the page and submit again.")
 
 
 def handle_unexpected(error: Exception):
     """Roll back, log the error type and the path only, and show a generic page."""
     db.session.rollback()
-    log.error("Unhandled %s on %s %s", type(error).__name__, request.method, request.path)
+    path = request.path.encode("unicode_escape").decode("ascii")
+    log.error("Unhandled %s on %s %s", type(error).__name__, request.method, path)
     return render_error(500)
 
 

@@ -23,9 +23,12 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("encounters.new", "encounters.new", "Log encounter", Permission.LOG_ENCOUNTERS),
     NavItem("clients.find", "clients.", "Find participant", Permission.VIEW_PARTICIPANTS),
     NavItem("encounters.index", "encounters.index", "Encounters", Permission.LOG_ENCOUNTERS),
+    NavItem("referrals.queue", "referrals.", "Follow-up", Permission.MAKE_REFERRALS),
+    NavItem("inventory.index", "inventory.", "Stock", Permission.MANAGE_STOCK),
     NavItem("users.index", "users.", "Users", Permission.MANAGE_USERS),
     NavItem("users.sites", "users.site", "Sites", Permission.MANAGE_SITES),
     NavItem("supplies.index", "supplies.", "Supplies", Permission.MANAGE_CATALOG),
+    NavItem("referrals.agencies_index", "referrals.agenc", "Agencies", Permission.MANAGE_CATALOG),
     NavItem("audit.index", "audit.", "Audit log", Permission.VIEW_AUDIT),
 ]
 
@@ -65,7 +68,9 @@ class HomeTile:
 
 HOME_TILES: list[HomeTile] = [
     HomeTile("reports.dashboard", "Dashboard", "This month and trends", Permission.MAKE_REPORTS),
-    HomeTile("reports.monthly", "Monthly report", "PDF and CSV for funders", Permission.MAKE_REPORTS),
+    HomeTile(
+        "reports.monthly", "Monthly report", "PDF and CSV for funders", Permission.MAKE_REPORTS
+    ),
     HomeTile(
         "encounters.new",
         "Log an encounter",
@@ -83,6 +88,15 @@ HOME_TILES: list[HomeTile] = [
         "encounters.index", "Recent encounters", "Check and correct", Permission.LOG_ENCOUNTERS
     ),
     HomeTile(
+        "referrals.queue", "Referral follow-up", "Who is due a check-in", Permission.MAKE_REFERRALS
+    ),
+    HomeTile(
+        "inventory.index",
+        "Stock",
+        "On hand, receive, transfer, count",
+        Permission.MANAGE_STOCK,
+    ),
+    HomeTile(
         "clients.recipe",
         "Participant codes",
         "Which answers make a code",
@@ -91,6 +105,15 @@ HOME_TILES: list[HomeTile] = [
     HomeTile("users.index", "Users", "Accounts, roles, sessions", Permission.MANAGE_USERS),
     HomeTile("users.sites", "Sites", "Office, vans, routes", Permission.MANAGE_SITES),
     HomeTile("supplies.index", "Supplies", "What workers hand out", Permission.MANAGE_CATALOG),
+    HomeTile(
+        "referrals.agencies_index",
+        "Referral agencies",
+        "Where workers refer people",
+        Permission.MANAGE_CATALOG,
+    ),
+    HomeTile(
+        "imports.upload", "Import encounters", "From an older system's CSV", Permission.IMPORT_DATA
+    ),
     HomeTile("audit.index", "Audit log", "Who changed what", Permission.VIEW_AUDIT),
 ]
 

@@ -1,12 +1,17 @@
 """Closed by default: the login gate, role permissions and security headers."""
 
 import enum
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
+from outreach.auth.mfa import enrolment_due
+from outreach.urls import MAX_ID
 from outreach.users.models import Role
 
 
@@ -23,11 +28,19 @@ class Permission(enum.StrEnum):
     MANAGE_SITES = "manage_sites"
     MANAGE_CATALOG = "manage_catalog"
     VIEW_AUDIT = "view_audit"
+    #: Import past encounters from another system's CSV file (administrators).
+    IMPORT_DATA = "import_data"
+    #: Read every MI note, text included (supervisors; authors always read their own).
+    READ_ALL_MI_NOTES = "read_all_mi_notes"
+    #: Make referrals, follow them up and record linkage (workers and supervisors).
+    MAKE_REFERRALS = "make_referrals"
 
 
 #: What each role may do: the one place to read it.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.WORKER: frozenset({Permission.LOG_ENCOUNTERS, Permission.VIEW_PARTICIPANTS}),
+    Role.WORKER: frozenset(
+        {Permission.LOG_ENCOUNTERS, Permission.VIEW_PARTICIPANTS, Permission.MAKE_REFERRALS}
+    ),
     Role.SUPERVISOR: frozenset(
         {
             Permission.LOG_ENCOUNTERS,
@@ -36,6 +49,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DELETE_ENCOUNTERS,
             Permission.MAKE_REPORTS,
             Permission.MANAGE_STOCK,
+            Permission.READ_ALL_MI_NOTES,
+            Permission.MAKE_REFERRALS,
         }
     ),
     Role.ADMIN: frozenset(
@@ -45,14 +60,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SITES,
             Permission.MANAGE_CATALOG,
             Permission.VIEW_AUDIT,
+            Permission.IMPORT_DATA,
         }
     ),
 }
 
 #: Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "main.health"})
 #: Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "auth.keepalive"})
+#: Endpoints a user whose role needs two-factor login may reach before setting it up.
+MFA_SETUP_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {
+    "account.index",
+    "account.mfa_start",
+    "account.mfa_confirm",
+}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -96,6 +118,9 @@ def require_login():
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         flash("Choose a new password before you go on.", "info")
         return redirect(url_for("auth.change_password"))
+    if request.endpoint not in MFA_SETUP_ENDPOINTS and enrolment_due(current_user):
+        flash("Your role needs two-factor login. Set it up to go on.", "info")
+        return redirect(url_for("account.index"))
     return None
 
 
@@ -123,8 +148,23 @@ def set_security_headers(response):
     return response
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, bounded so a huge number is a 404, never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, signed with HMAC-SHA-256 rather than SHA-1."""
+
+    digest_method = staticmethod(hashlib.sha256)
+
+
 def init_security(app: Flask) -> None:
-    """Install the login gate and the security headers."""
+    """Install the login gate, the security headers, bounded URL numbers and the cookie."""
+    app.url_map.converters["int"] = IdConverter
+    app.session_interface = SessionCookies()
     app.before_request(refuse_nul_bytes)
     app.before_request(require_login)
     app.after_request(set_security_headers)

@@ -72,18 +72,39 @@ def register_blueprints(app: Flask) -> None:
     from outreach.auth.views import blueprint as auth
     from outreach.clients.views import blueprint as clients
     from outreach.encounters.views import blueprint as encounters
+    from outreach.imports.views import blueprint as imports
     from outreach.main.views import blueprint as main
+    from outreach.mi.views import blueprint as mi
+    from outreach.referrals.views import blueprint as referrals
     from outreach.reports.views import blueprint as reports
     from outreach.supplies.views import blueprint as supplies
     from outreach.users.views import blueprint as users
 
     for blueprint in (main, auth, users, audit, clients, encounters, supplies, reports):
         app.register_blueprint(blueprint)
+    app.register_blueprint(imports)
+    app.register_blueprint(referrals)
+    app.register_blueprint(mi)
+    from outreach.inventory.views import blueprint as inventory
+
+    app.register_blueprint(inventory)
+    from outreach.auth.account import blueprint as account
+
+    app.register_blueprint(account)
     register_feature_hooks()
 
 
 def register_feature_hooks() -> None:
     """Let features add encounter form sections, encounter listeners and participant panels."""
+    from outreach.referrals.hooks import register as register_referrals
+
+    register_referrals()
+    from outreach.mi.hooks import register as register_mi
+
+    register_mi()
+    from outreach.inventory.hooks import register as register_inventory
+
+    register_inventory()
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -96,12 +117,25 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the ``flask`` command groups."""
     from outreach.audit.cli import audit_cli
+    from outreach.imports.cli import import_cli
     from outreach.reports.cli import report_cli
     from outreach.supplies.cli import supplies_cli
     from outreach.users.cli import sites_cli, users_cli
 
     for group in (users_cli, sites_cli, audit_cli, supplies_cli, report_cli):
         app.cli.add_command(group)
+    app.cli.add_command(import_cli)
+    from outreach.mi.cli import mi_cli
+
+    app.cli.add_command(mi_cli)
+    from outreach.backup.cli import backup_cli
+    from outreach.retention.cli import retention_cli
+
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(retention_cli)
+    from outreach.inventory.cli import stock_cli
+
+    app.cli.add_command(stock_cli)
 
 
 def import_models() -> None:
@@ -111,5 +145,8 @@ def import_models() -> None:
     import outreach.clients.models
     import outreach.encounters.models
     import outreach.idempotency
+    import outreach.inventory.models
+    import outreach.mi.models
+    import outreach.referrals.models
     import outreach.supplies.models
     import outreach.users.models  # noqa: F401

@@ -40,8 +40,13 @@ YEAR = r"(?:'|’)?(?:(?:19|20)\d{2}|\d{2})"
 STREET_SUFFIX = (
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|place|pl"
     r"|terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|way|trail|trl|crescent"
-    r"|alley|plaza)"
+    r"|alley|plaza|grove|mews|row|crossing|loop|pike|turnpike|expressway|freeway|esplanade"
+    r"|quay|causeway|heights|hts|gardens|gdns)"
 )
+#: Street types written before the name (French, Spanish, Portuguese, Italian), e.g. "rue de".
+STREET_PREFIX = r"(?:rue|calle|avenida|avda|rua|carrera|chemin|camino|corso|viale|strada)"
+#: Street types joined to the end of the name (German, Dutch), e.g. "Hauptstraße 5".
+JOINED_STREET = r"(?:straße|strasse|str\.|gasse|allee|platz|weg|laan|straat|gracht)"
 NOT_A_STREET_WORD = (
     r"(?:the|a|an|to|of|at|for|with|and|or|from|by|in|on|into|her|his|their|my|your|our|its"
     r"|this|that|some|more|other|each|every|either|one|another|same|long|short|more|less"
@@ -118,6 +123,22 @@ def _classify_number(candidate: str) -> str | None:
     return None
 
 
+DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+SPELLED_RUN = re.compile(
+    rf"(?:\b{DIGIT_WORD}\b|\d+)(?:[\s,.-]+(?:\b{DIGIT_WORD}\b|\d+))+", re.IGNORECASE
+)
+
+
+def _detect_spelled_numbers(text: str) -> Iterator[Finding]:
+    """Yield phone numbers written out in words, whole or in part ("five five five, one two…")."""
+    for match in SPELLED_RUN.finditer(text):
+        tokens = re.findall(r"[a-z]+|\d+", match.group().lower())
+        words = sum(not token.isdigit() for token in tokens)
+        digits = words + sum(len(token) for token in tokens if token.isdigit())
+        if words >= 2 and 7 <= digits <= 15:
+            yield Finding(match.start(), match.end(), PHONE)
+
+
 def _detect_numbers(text: str) -> Iterator[Finding]:
     """Yield phone numbers and long ID-like numbers."""
     for match in NUMBER_CANDIDATE.finditer(text):
@@ -150,6 +171,7 @@ DETECTORS: tuple[Detector, ...] = (
         rf"\bborn\s+(?:on\b|in\s+{MONTH}\b|{MONTH}\b|\d)",
     ),
     _detect_numbers,
+    _detect_spelled_numbers,
     _pattern_detector(PARTICIPANT_CODE, r"\b[A-Z]{2,6}\d{4,8}\b", flags=0),
     _pattern_detector(
         ID_NUMBER,
@@ -166,6 +188,19 @@ DETECTORS: tuple[Detector, ...] = (
         r"\bp\.?\s?o\.?\s*box\b|\bpost\s+office\s+box\b",
         r"\b(?:apt|apartment|unit|suite|ste|room|rm|flat)\.?\s*(?:#|no\.?|number)?\s*\d+[a-z]?\b",
         r"\b(?:zip|postal)(?:\s*code)?\s*(?:is|:)?\s*\d{5}\b",
+        r"\bpost(?:al)?\s*code\s*(?:is|:)?\s*[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}\b",
+        r"\bpostal\s*code\s*(?:is|:)?\s*[a-z]\d[a-z]\s?\d[a-z]\d\b",
+        rf"\b{STREET_PREFIX}\.?\s+(?:(?:de|del|de\s+la|des|du|da|do|dos)\s+)?"
+        r"[a-zà-ÿ][\w'’-]+(?:\s+[a-zà-ÿ][\w'’-]+)?\s*,?\s*(?:#|n[°º.]?\s*)?\d{1,5}\b",
+        rf"(?<![\w.,/])\d{{1,5}}\s*,?\s+{STREET_PREFIX}\s+[a-zà-ÿ]",
+        rf"\b[a-zà-ÿ]{{3,}}{JOINED_STREET}\s*\d{{1,4}}[a-z]?\b",
+        r"(?<![\w.,/])\d{1,6}\s+(?:route|rte|highway|hwy|state\s+road|county\s+road)\s*\d{1,4}\b",
+    ),
+    _pattern_detector(
+        ADDRESS,
+        r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}\b",
+        r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b",
+        flags=0,
     ),
     _pattern_detector(
         LINK,

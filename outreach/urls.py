@@ -14,3 +14,16 @@ def safe_next(target: str | None, default: str) -> str:
     if "\\" in target or any(ord(char) < 32 for char in target):
         return default
     return target
+
+
+#: The largest record id a URL, query or form may name (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
+
+
+def record_id(raw: str | None) -> int | None:
+    """Return the record id a query or form value names, or None unless a plain number in range."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None

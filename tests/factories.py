@@ -105,3 +105,56 @@ def make_encounter(
     db.session.add(encounter)
     db.session.flush()
     return encounter
+
+
+def make_mi_note(encounter, author: User | None = None, stage: str = "contemplation", **fields):
+    """Add an MI note to an encounter with a participant (text fields are encrypted)."""
+    from outreach.mi.services import MINoteInput, mi_note_create
+
+    data = MINoteInput(focus=fields.pop("focus", "safer_use"), stage=stage, **fields)
+    author = author or db.session.get(User, encounter.worker_id)
+    return mi_note_create(encounter=encounter, author=author, data=data)
+
+
+def make_agency(name: str | None = None, types=("moud",), active: bool = True, **fields):
+    """Add a referral agency that takes the given referral types."""
+    from outreach.referrals.models import Agency, AgencyService
+
+    agency = Agency(name=name or f"Agency {next(_counter)}", active=active, **fields)
+    agency.services = [AgencyService(referral_type=code) for code in types]
+    db.session.add(agency)
+    db.session.flush()
+    return agency
+
+
+def make_referral(
+    encounter, referral_type: str = "moud", follow_up_on=None, status: str = "referred", **fields
+):
+    """Add a referral at an encounter, with its first history step, by the encounter's worker."""
+    from outreach.referrals.models import Referral, ReferralStatusChange
+    from outreach.referrals.services import local_date
+
+    referral = Referral(
+        encounter_id=encounter.id,
+        participant_id=encounter.participant_id,
+        referral_type=referral_type,
+        referred_on=fields.pop("referred_on", None) or local_date(encounter.occurred_at),
+        follow_up_on=follow_up_on,
+        status=status,
+        created_by_id=fields.pop("created_by_id", encounter.worker_id),
+        **fields,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    db.session.add(
+        ReferralStatusChange(
+            referral_id=referral.id,
+            from_status=None,
+            to_status="referred",
+            follow_up_on=follow_up_on,
+            changed_by_id=referral.created_by_id,
+            changed_at=encounter.occurred_at,
+        )
+    )
+    db.session.flush()
+    return referral

@@ -36,6 +36,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "auth.logout": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
     "auth.change_password": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
     "auth.keepalive": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "auth.login_code": row(anon=OK, worker=OK, supervisor=OK, admin=OK),
+    "account.index": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.mfa_start": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.mfa_confirm": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.mfa_recovery_codes": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.mfa_disable": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.sessions": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.session_end": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.sessions_end_others": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
+    "account.sessions_confirm": row(anon=LOGIN, worker=OK, supervisor=OK, admin=OK),
     "users.index": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.create": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.detail": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
@@ -43,6 +53,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "users.reactivate": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.reset_password": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.end_session": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "users.reset_two_factor": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.sites": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.site_create": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "users.site_edit": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
@@ -57,11 +68,33 @@ EXPECTED: dict[str, dict[str, str]] = {
     "encounters.detail": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
     "encounters.edit": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
     "encounters.delete": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "mi.view": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "mi.edit": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "mi.add": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
     "reports.dashboard": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=OK),
     "reports.monthly": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=OK),
+    "inventory.index": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.receive": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.transfer": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.count": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.write_off": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.movements": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.items": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
+    "inventory.item_settings": row(anon=LOGIN, worker=FORBIDDEN, supervisor=OK, admin=FORBIDDEN),
     "supplies.index": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "supplies.create": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
     "supplies.edit": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "imports.upload": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "imports.result": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "referrals.queue": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "referrals.detail": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "referrals.status": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "referrals.new": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "referrals.directory": row(anon=LOGIN, worker=OK, supervisor=OK, admin=FORBIDDEN),
+    "referrals.agencies_index": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "referrals.agency_create": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "referrals.agency_edit": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
+    "referrals.agency_delete": row(anon=LOGIN, worker=FORBIDDEN, supervisor=FORBIDDEN, admin=OK),
 }
 
 
@@ -79,10 +112,39 @@ def a_live_session(me: User | None = None) -> dict:
     return {"user_id": worker.id, "session_id": record.id}
 
 
+def an_own_session(me: User | None = None) -> int:
+    """Add another live session of the requester (of a worker when anonymous); return its id."""
+    record = UserSession(token_hash=secrets.token_hex(32), user_id=(me or a_worker()).id)
+    db.session.add(record)
+    db.session.flush()
+    return record.id
+
+
+def an_import_event(me: User | None = None) -> int:
+    """Add the audit event of a finished encounter import; return its id."""
+    from outreach.audit.services import record
+
+    counts = {"rows": 1, "encounters": 1, "skipped": 0, "participants": 0, "referrals": 0}
+    return record("import.encounters", "import", None, data=counts).id
+
+
 def an_encounter(me: User | None = None):
     """Add an encounter, logged by the requester when they log encounters (else by a worker)."""
     worker = me if me is not None and me.role in (Role.WORKER, Role.SUPERVISOR) else a_worker()
     return factories.make_encounter(worker, factories.make_site(), factories.make_participant())
+
+
+def an_mi_note(me: User | None = None):
+    """Add an MI note written by the requester at their encounter (else by a worker)."""
+    return factories.make_mi_note(an_encounter(me), goal="Wants to try a safer route")
+
+
+def a_referral(me: User | None = None) -> dict:
+    """Add an open referral, due today, at an encounter of the requester (or of a worker)."""
+    from outreach.referrals.services import local_today
+
+    referral = factories.make_referral(an_encounter(me), follow_up_on=local_today())
+    return {"referral_id": referral.id}
 
 
 #: For endpoints whose URL has arguments: build the rows they point at, given the requester.
@@ -93,13 +155,25 @@ URL_ARGS: dict[str, Callable[[User | None], dict]] = {
     "users.reactivate": lambda me: {"user_id": a_worker().id},
     "users.reset_password": lambda me: {"user_id": a_worker().id},
     "users.end_session": a_live_session,
+    "users.reset_two_factor": lambda me: {"user_id": a_worker().id},
+    "account.session_end": lambda me: {"session_id": an_own_session(me)},
     "users.site_edit": lambda me: {"site_id": factories.make_site().id},
     "clients.detail": lambda me: {"participant_id": factories.make_participant().id},
     "clients.edit": lambda me: {"participant_id": factories.make_participant().id},
     "encounters.detail": lambda me: {"encounter_id": an_encounter(me).id},
     "encounters.edit": lambda me: {"encounter_id": an_encounter(me).id},
     "encounters.delete": lambda me: {"encounter_id": an_encounter(me).id},
+    "mi.view": lambda me: {"note_id": an_mi_note(me).id},
+    "mi.edit": lambda me: {"note_id": an_mi_note(me).id},
+    "mi.add": lambda me: {"encounter_id": an_encounter(me).id},
     "supplies.edit": lambda me: {"item_id": factories.make_item().id},
+    "inventory.item_settings": lambda me: {"item_id": factories.make_item().id},
+    "imports.result": lambda me: {"event_id": an_import_event()},
+    "referrals.detail": a_referral,
+    "referrals.status": a_referral,
+    "referrals.new": lambda me: {"participant_id": factories.make_participant().id},
+    "referrals.agency_edit": lambda me: {"agency_id": factories.make_agency().id},
+    "referrals.agency_delete": lambda me: {"agency_id": factories.make_agency().id},
 }
 
 
@@ -216,3 +290,45 @@ def test_every_role_in_the_matrix_is_a_real_role():
         for expected in EXPECTED.values()
         for outcome in expected.values()
     )
+
+
+#: Who reads an MI note, for (the participant's newest note, an older note): "text" is the whole
+#: note; "fields" the structured fields without the goal, next steps and summary.
+MI_NOTE_READERS: dict[str, tuple[str, str]] = {
+    "the author": ("text", "text"),
+    "another worker": ("fields", FORBIDDEN),
+    "a supervisor": ("text", "text"),
+    "an administrator (not a supervisor)": (FORBIDDEN, FORBIDDEN),
+}
+READER_ROLES = {
+    "another worker": Role.WORKER,
+    "a supervisor": Role.SUPERVISOR,
+    "an administrator (not a supervisor)": Role.ADMIN,
+}
+
+
+@pytest.mark.parametrize("reader", sorted(MI_NOTE_READERS))
+def test_who_reads_an_mi_note(app, client, reader):
+    goal = "Wants to try a safer route"
+    author = factories.make_user(Role.WORKER)
+    site, participant = factories.make_site(), factories.make_participant()
+    older_encounter = factories.make_encounter(author, site, participant)
+    older_encounter.occurred_at = older_encounter.occurred_at.replace(year=2025)
+    older = factories.make_mi_note(older_encounter, goal=goal)
+    newest = factories.make_mi_note(factories.make_encounter(author, site, participant), goal=goal)
+    db.session.commit()
+    if reader == "the author":
+        browser = client.application.test_client()
+        login = {"username": author.username, "password": TEST_PASSWORD}
+        assert browser.post("/auth/login", data=login).status_code == 302
+    else:
+        browser, _ = browser_as(client, READER_ROLES[reader])
+    seen = []
+    for note in (newest, older):
+        response = browser.get(f"/mi/notes/{note.id}")
+        if response.status_code == 403:
+            seen.append(FORBIDDEN)
+        else:
+            assert response.status_code == 200
+            seen.append("text" if goal in response.get_data(as_text=True) else "fields")
+    assert tuple(seen) == MI_NOTE_READERS[reader]

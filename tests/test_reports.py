@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -49,7 +49,7 @@ def month_data(app):
     cy = factories.make_participant("CY0101")
     make = factories.make_encounter
     make(worker, van, ana, at("2026-09-15 18:00"), {box: 1})
-    make(
+    october_visit = make(
         worker,
         van,
         ana,
@@ -63,7 +63,9 @@ def month_data(app):
     make(
         worker, office, ana, at("2026-11-01 04:30"), {kit: 2, strips: 3}, contact_type="fixed_site"
     )
-    make(worker, van, ben, at("2026-10-20 15:00"), {cookers: 4}, syringes_collected=5)
+    bens_visit = make(worker, van, ben, at("2026-10-20 15:00"), {cookers: 4}, syringes_collected=5)
+    factories.make_referral(october_visit, "moud", status="linked", linked_on=date(2026, 10, 10))
+    factories.make_referral(bens_visit, "housing")
     make(worker, van, None, at("2026-10-05 02:00"), {box: 1}, people_count=4, secondary_people=1)
     deleted = make(worker, van, cy, at("2026-10-10 16:00"), {box: 9}, syringes_collected=99)
     deleted.deleted_at = at("2026-10-11 00:00")
@@ -86,8 +88,8 @@ def test_every_key_figure_on_fixed_data(month_data):
         "naloxone_doses_distributed": 6,
         "test_strips_distributed": 15,
         "overdose_reversals_reported": 1,
-        "referrals_made": 0,
-        "referrals_linked": 0,
+        "referrals_made": 2,
+        "referrals_linked": 1,
     }
 
 
@@ -105,6 +107,10 @@ def test_breakdowns_on_fixed_data(month_data):
     assert figures.section("gender.")["woman"] == 1 and figures.section("gender.")["man"] == 1
     bands = figures.section("age_band.")
     assert bands["under_25"] == 1 and bands["35_44"] == 1 and sum(bands.values()) == 2
+    assert figures.section("referrals_made.")["moud"] == 1
+    assert figures.section("referrals_made.")["housing"] == 1
+    assert figures.section("referrals_linked.")["moud"] == 1
+    assert figures.values["referral_median_days_to_link"] == 7
     races = figures.section("race.")
     assert races["hispanic_latino"] == 1 and races["white"] == 1 and races["unknown"] == 1
 

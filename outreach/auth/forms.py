@@ -36,3 +36,36 @@ class ChangePasswordForm(FlaskForm):
         ],
     )
     end_other_sessions = BooleanField("Log out my other devices", default=True)
+
+
+class SecondFactorForm(FlaskForm):
+    """The code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[InputRequired("Type the code from your app."), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none"},
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    """The user's password again, before a change to how they log in."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[
+            InputRequired("Type your password to confirm it is you."),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SetupCodeForm(FlaskForm):
+    """The first code from a newly added authenticator app."""
+
+    code = StringField(
+        "Code from the app",
+        validators=[InputRequired("Type the 6 digits the app shows."), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

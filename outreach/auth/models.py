@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.dbtypes import UTCDateTime, utcnow
@@ -40,3 +40,47 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_address: Mapped[str] = mapped_column(String(45))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TotpFactor(db.Model):
+    """A user's authenticator app: its secret (encrypted), and a replacement being set up."""
+
+    __tablename__ = "totp_factors"
+    __table_args__ = (
+        CheckConstraint(
+            "(secret IS NULL AND confirmed_at IS NULL) "
+            "OR (secret IS NOT NULL AND confirmed_at IS NOT NULL)",
+            name="confirmed",
+        ),
+        CheckConstraint(
+            "(pending_secret IS NULL AND pending_at IS NULL) "
+            "OR (pending_secret IS NOT NULL AND pending_at IS NOT NULL)",
+            name="pending",
+        ),
+        CheckConstraint("last_step IS NULL OR last_step >= 0", name="last_step"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The confirmed TOTP secret, Fernet-encrypted under a key derived from NOTES_KEY.
+    secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The 30-second time step of the last accepted code; that code and older are refused.
+    last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: A new secret shown as a QR code and waiting for its first code (encrypted too).
+    pending_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code, stored as an Argon2id hash and shown to its user only once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the code is used; a used code never works again.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

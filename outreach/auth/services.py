@@ -4,9 +4,10 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from outreach.audit.services import record
+from outreach.auth import mfa
 from outreach.auth.models import LoginFailure, UserSession
 from outreach.auth.passwords import (
     burn_verification_time,
@@ -20,6 +21,8 @@ from outreach.extensions import db
 from outreach.users.models import User
 
 log = logging.getLogger(__name__)
+#: Failures that count towards locking the account: a wrong password (also when re-entered) or code.
+COUNTED_FAILURES = ("bad_password", "bad_code", "bad_reauth")
 #: The longest an account can be locked after repeated failures.
 MAX_LOCKOUT = timedelta(hours=24)
 
@@ -46,7 +49,10 @@ def lockout_after(failures: int) -> timedelta | None:
 
 
 def login_attempt(*, username: str, password: str) -> User | None:
-    """Check credentials with throttling; start a session and return the user, or None."""
+    """Check credentials with throttling; return the user whose password is right, or None.
+
+    No session starts here: ``login_complete`` starts it, at once or after the second factor.
+    """
     address = request.remote_addr or "unknown"
     if address_is_throttled(address):
         burn_verification_time(password)
@@ -64,7 +70,9 @@ def login_attempt(*, username: str, password: str) -> User | None:
         return login_failed(address, user=user, reason="bad_password")
     if not user.active:
         return login_failed(address, user=user, reason="inactive")
-    return login_succeeded(user, password)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
 
 
 def login_failed(address: str, *, user: User | None, reason: str) -> None:
@@ -73,7 +81,7 @@ def login_failed(address: str, *, user: User | None, reason: str) -> None:
     if user is None:
         record("auth.login_failed", data={"reason": reason})
         return None
-    if reason == "bad_password":
+    if reason in COUNTED_FAILURES:
         user.failed_logins += 1
         lockout = lockout_after(user.failed_logins)
         if lockout:
@@ -90,16 +98,34 @@ def login_failed(address: str, *, user: User | None, reason: str) -> None:
     return None
 
 
-def login_succeeded(user: User, password: str) -> User:
-    """Reset failure counters, refresh an old hash and open a session."""
+def login_challenge(*, user: User) -> None:
+    """Note that the password was right and the second factor is now asked for."""
+    record("auth.second_factor_asked", "user", user.id, actor_id=user.id)
+
+
+def second_factor_attempt(*, user: User, code: str) -> bool:
+    """Check the second factor with the same throttling as passwords; log in when it is right."""
+    address = request.remote_addr or "unknown"
+    if address_is_throttled(address) or (user.locked_until and user.locked_until > utcnow()):
+        login_failed(address, user=user, reason="locked")
+        return False
+    factor = mfa.second_factor_check(user=user, code=code)
+    if factor is None:
+        login_failed(address, user=user, reason="bad_code")
+        return False
+    login_complete(user=user, factor=factor)
+    return True
+
+
+def login_complete(*, user: User, factor: str | None = None) -> User:
+    """Reset failure counters and open the server-side session."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     session_start(user)
     db.session.flush()
-    record("auth.login", "user", user.id, actor_id=user.id)
+    data = {"factor": factor} if factor else None
+    record("auth.login", "user", user.id, data=data, actor_id=user.id)
     return user
 
 
@@ -120,3 +146,42 @@ def password_change(*, user: User, new_password: str, end_other_sessions: bool) 
         ended = sessions_end_for_user(user.id, "password_change", keep_token=user.session_token)
     record("auth.password_change", "user", user.id, data={"other_sessions_ended": ended})
     return ended
+
+
+def reauthenticate(*, user: User, password: str) -> bool:
+    """Check a logged-in user's password again; a wrong one counts towards the lockout."""
+    if user.locked_until and user.locked_until > utcnow():
+        burn_verification_time(password)
+        return False
+    if verify_password(user.password_hash, password):
+        return True
+    login_failed(request.remote_addr or "unknown", user=user, reason="bad_reauth")
+    return False
+
+
+def own_session_end(*, user: User, session_record: UserSession) -> None:
+    """End one of one's own other sessions."""
+    session_end(session_record, "ended_by_user")
+    record("session.end", "user", user.id, data={"session": session_record.id, "by": "self"})
+
+
+def own_sessions_end_others(*, user: User) -> int:
+    """End all of one's own sessions but the current one; return how many ended."""
+    ended = sessions_end_for_user(user.id, "ended_by_user", keep_token=user.session_token)
+    record("session.end_others", "user", user.id, data={"sessions_ended": ended})
+    return ended
+
+
+def all_sessions_end(*, user: User | None = None) -> int:
+    """End every live session of one user, or of everyone; return how many ended."""
+    query = update(UserSession).where(UserSession.ended_at.is_(None))
+    if user is not None:
+        query = query.where(UserSession.user_id == user.id)
+    ended = db.session.execute(query.values(ended_at=utcnow(), end_reason="ended_by_admin"))
+    record(
+        "session.end_all",
+        "user" if user else None,
+        user.id if user else None,
+        data={"sessions_ended": ended.rowcount},
+    )
+    return ended.rowcount

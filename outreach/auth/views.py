@@ -1,4 +1,6 @@
-"""Login, logout, password change and keep-alive."""
+"""Login (with its second step), logout, password change and keep-alive."""
+
+import time
 
 from flask import (
     Blueprint,
@@ -14,15 +16,20 @@ from flask import (
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
 
-from outreach.auth import services
-from outreach.auth.forms import ChangePasswordForm, LoginForm
+from outreach.auth import mfa, services
+from outreach.auth.forms import ChangePasswordForm, LoginForm, SecondFactorForm
 from outreach.auth.passwords import password_problems, verify_password
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
 from outreach.urls import safe_next
+from outreach.users.models import User
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 LOGIN_FAILED = "Login failed."
+CODE_FAILED = "That code did not work. Use the newest code the app shows, or a recovery code."
+#: Cookie key of a login waiting for its second factor, and how long it may wait.
+PENDING = "second_factor"
+PENDING_SECONDS = 300
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -33,15 +40,70 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.login_attempt(username=form.username.data, password=form.password.data)
-        db.session.commit()
         if user is None:
+            db.session.commit()
             form.password.data = ""
             return render_template("auth/login.html", form=form, failed=LOGIN_FAILED), 401
         cookie_session.clear()
+        target = safe_next(request.args.get("next"), url_for("main.home"))
+        if mfa.is_enrolled(user.id):
+            services.login_challenge(user=user)
+            db.session.commit()
+            cookie_session[PENDING] = pending_state(user, target)
+            return redirect(url_for("auth.login_code"))
+        services.login_complete(user=user)
+        db.session.commit()
         login_user(user)
-        return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+        return redirect(target)
     timed_out = request.args.get("timeout") == "1"
     return render_template("auth/login.html", form=form, timed_out=timed_out)
+
+
+def pending_state(user: User, target: str) -> dict:
+    """Return what the cookie holds between the password and the code: no session yet."""
+    last_login = user.last_login_at.isoformat() if user.last_login_at else ""
+    return {"user": user.id, "at": int(time.time()), "last_login": last_login, "next": target}
+
+
+def pending_user(state) -> User | None:
+    """Return the user a pending login is for, unless it is missing, old or already used."""
+    if not isinstance(state, dict) or not isinstance(state.get("user"), int):
+        return None
+    if not 0 <= time.time() - state.get("at", 0) <= PENDING_SECONDS:
+        return None
+    user = db.session.get(User, state["user"])
+    if user is None or not user.active:
+        return None
+    last_login = user.last_login_at.isoformat() if user.last_login_at else ""
+    if state.get("last_login") != last_login:
+        return None
+    return user
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """Second step of logging in: the code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    state = cookie_session.get(PENDING)
+    user = pending_user(state)
+    if user is None:
+        cookie_session.pop(PENDING, None)
+        return render_template("auth/login_code.html", expired=True)
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        accepted = services.second_factor_attempt(user=user, code=form.code.data)
+        db.session.commit()
+        if accepted:
+            cookie_session.clear()
+            login_user(user)
+            return redirect(safe_next(state.get("next"), url_for("main.home")))
+        form.code.data = ""
+        if user.locked_until and user.locked_until > utcnow():
+            cookie_session.pop(PENDING, None)
+            return render_template("auth/login.html", form=LoginForm(), failed=LOGIN_FAILED), 401
+        return render_template("auth/login_code.html", form=form, failed=CODE_FAILED), 401
+    return render_template("auth/login_code.html", form=form), 422 if form.errors else 200
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -52,7 +114,9 @@ def logout():
     logout_user()
     cookie_session.clear()
     flash("You are logged out.", "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

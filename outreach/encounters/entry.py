@@ -22,6 +22,7 @@ from outreach.encounters.services import EncounterInput
 from outreach.extensions import db
 from outreach.supplies.models import SupplyItem
 from outreach.templating import program_zone
+from outreach.urls import record_id
 from outreach.users.models import Role, User
 
 #: Clock drift allowed between a tablet and the server.
@@ -54,7 +55,7 @@ def read_supplies(formdata: MultiDict, items: list[SupplyItem]) -> SupplyEntry:
         entry.values[item.id] = raw
         if raw in ("", "0"):
             continue
-        if not raw.isdigit() or int(raw) > item.max_per_encounter:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > item.max_per_encounter:
             entry.errors[item.id] = (
                 f"Enter a whole number from 0 to {item.max_per_encounter} for {item.name}."
             )
@@ -91,10 +92,8 @@ def answer_field(form: EncounterForm, key: str):
 
 def known_participant(form: EncounterForm) -> Participant:
     """Return the participant chosen before the form was opened."""
-    participant_id = form.participant_id.data or ""
-    participant = (
-        db.session.get(Participant, int(participant_id)) if participant_id.isdigit() else None
-    )
+    participant_id = record_id(form.participant_id.data)
+    participant = db.session.get(Participant, participant_id) if participant_id else None
     if participant is None or participant.deleted_at is not None:
         raise CodeError("card_code", "That participant is not on record; find them again.")
     return participant

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.clients.models import Participant
@@ -124,6 +124,8 @@ class Encounter(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     delete_reason: Mapped[str | None] = mapped_column(enum_column_type(DeleteReason), nullable=True)
+    #: The old system's id of an imported encounter; a re-run import skips rows it has seen.
+    external_id: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -19,6 +19,7 @@ from outreach.idempotency import commit_once, earlier_submission, remember_submi
 from outreach.security import Permission, has_permission, permission_required
 from outreach.supplies.queries import active_items_by_category
 from outreach.templating import program_zone
+from outreach.urls import record_id
 
 blueprint = Blueprint("encounters", __name__, url_prefix="/encounters")
 
@@ -112,9 +113,9 @@ def new():
 def chosen_participant() -> Participant | None:
     """Return the participant named in ?participant= (or the form), if any."""
     raw = request.values.get("participant") or request.form.get("participant_id") or ""
-    if not raw.isdigit():
+    if record_id(raw) is None:
         return None
-    participant = db.session.get(Participant, int(raw))
+    participant = db.session.get(Participant, record_id(raw))
     if participant is None or participant.deleted_at is not None:
         return None
     return participant
@@ -196,7 +197,7 @@ def edit(encounter_id: int):
         if pending is not None:
             form.participant_mode.errors = ["Register new participants from a new encounter."]
         return render_form(form, supplies, participant, encounter, status=422)
-    expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    expected = record_id(form.version.data) or -1
     try:
         services.encounter_update(encounter=encounter, data=data, expected_version=expected)
         db.session.commit()

@@ -10,6 +10,9 @@ from outreach.clients.models import Gender, Race
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import ContactType, Encounter, Service
 from outreach.extensions import db
+from outreach.inventory.queries import month_stock_figures
+from outreach.mi.queries import mi_report_figures
+from outreach.referrals.queries import referral_figures
 from outreach.reports import queries
 from outreach.reports.model import KEY_FIGURES, TREND_KEYS, MonthlyFigures
 from outreach.reports.periods import Month
@@ -89,9 +92,23 @@ def breakdowns(start: datetime, end: datetime, site_id: int | None, month: Month
     }
 
 
+def stock_values(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Return month-end stock, received and distributed per item as ``stock.`` keys."""
+    values = {}
+    for row in month_stock_figures(start, end, site_id):
+        values[f"stock.{row.name}.received"] = int(row.received)
+        values[f"stock.{row.name}.distributed"] = int(row.distributed)
+        values[f"stock.{row.name}.month_end"] = int(row.closing)
+    return values
+
+
 def feature_figures(start: datetime, end: datetime, site_id: int | None) -> dict:
     """Return the referral, stock and MI figures of the period from their features."""
-    return {"referrals_made": 0, "referrals_linked": 0}
+    return {
+        **referral_figures(start, end, site_id).as_report_values(),
+        **stock_values(start, end, site_id),
+        **mi_report_figures(start, end, site_id),
+    }
 
 
 def monthly_figures(month: Month, site_id: int | None = None) -> MonthlyFigures:

@@ -111,6 +111,31 @@ def section_rows(figures: MonthlyFigures, prefix: str, threshold: int = 0) -> li
     return rows
 
 
+def linkage_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
+    """Return the linkage rate, median days to linkage, and open and overdue referrals."""
+    values = figures.values
+    rate = values.get("referral_linkage_rate")
+    return [
+        ("Linkage rate (linked ÷ made)", "—" if rate is None else f"{rate:.0%}"),
+        ("Median days from referral to linkage", values.get("referral_median_days_to_link")),
+        (
+            "Referrals for anonymous contacts (cannot be followed up)",
+            values.get("referrals_anonymous"),
+        ),
+        ("Open referrals", values.get("referrals_open")),
+        ("Overdue referrals", values.get("referrals_overdue")),
+    ]
+
+
+def stock_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
+    """Return received, distributed and month-end stock per item."""
+    rows = []
+    for key, value in figures.section("stock.").items():
+        item, _, measure = key.rpartition(".")
+        rows.append((f"{item}: {measure.replace('_', '-')}", value))
+    return rows
+
+
 def body(figures: MonthlyFigures, threshold: int) -> list:
     """Return every section after the cover."""
     story = figure_table(
@@ -121,7 +146,7 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
     story += figure_table("Encounters by site", section_rows(figures, "site."))
     story += figure_table("Referrals made by type", section_rows(figures, "referrals_made."))
     story += figure_table("Referrals linked by type", section_rows(figures, "referrals_linked."))
-    story += figure_table("Linkage", section_rows(figures, "linkage."))
+    story += figure_table("Linkage to care", linkage_rows(figures))
     story += figure_table("Services given", section_rows(figures, "service."))
     note = f"Counts from 1 to {threshold - 1} are shown as <{threshold}." if threshold else ""
     for prefix, title in (
@@ -134,7 +159,7 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
         )
     if note:
         story.append(Paragraph(note, STYLES["Italic"]))
-    story += figure_table("Inventory", section_rows(figures, "stock."))
+    story += figure_table("Inventory (units as counted in stock)", stock_rows(figures))
     story += figure_table("Motivational interviewing", section_rows(figures, "mi."))
     story.append(PageBreak())
     story.append(Paragraph("Twelve-month trends", STYLES["Heading2"]))

@@ -37,6 +37,11 @@ CATEGORY_LABELS = {
 }
 
 
+def naloxone_by_default(context) -> bool:
+    """Default for ``lot_tracked``: naloxone is tracked by lot and expiry."""
+    return context.get_current_parameters().get("category") == SupplyCategory.NALOXONE
+
+
 class SupplyItem(db.Model):
     """A catalog entry that workers hand out, counted in packs."""
 
@@ -46,6 +51,9 @@ class SupplyItem(db.Model):
         CheckConstraint("units_per_pack >= 1", name="units_per_pack"),
         CheckConstraint("doses_per_unit >= 0", name="doses_per_unit"),
         CheckConstraint("max_per_encounter >= 1", name="max_per_encounter"),
+        CheckConstraint(
+            "low_stock_threshold IS NULL OR low_stock_threshold >= 0", name="low_stock_threshold"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,6 +70,10 @@ class SupplyItem(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     display_order: Mapped[int] = mapped_column(Integer, default=100)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Stock is kept by lot and expiry (naloxone is by default); see ``outreach.inventory``.
+    lot_tracked: Mapped[bool] = mapped_column(Boolean, default=naloxone_by_default)
+    #: Warn supervisors when stock on hand falls below this; empty for no warning.
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @property
     def category_label(self) -> str:

@@ -4,6 +4,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from outreach.auth import mfa
+from outreach.auth import services as auth_services
 from outreach.extensions import db
 from outreach.users import services
 from outreach.users.models import Role, Site, SiteKind, User
@@ -66,6 +68,48 @@ def list_users() -> None:
         sites = ", ".join(site.name for site in user.sites) or "-"
         click.echo(
             f"{user.username:<24} {user.role:<10} {state:<8} last login {last}  sites: {sites}"
+        )
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("username")
+def reset_two_factor(username: str) -> None:
+    """Remove a user's second factor (lost phone) and log them out; audited."""
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        fail(f"There is no user called {username!r}.")
+    mfa.mfa_reset(user=user)
+    db.session.commit()
+    click.echo(f"{user.username} has no second factor now and is logged out everywhere.")
+
+
+@users_cli.command("end-sessions")
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Log out every user, everywhere.")
+def end_sessions(username: str | None, everyone: bool) -> None:
+    """Log a user (or, with --all, everyone) out on every device; audited."""
+    if bool(username) == everyone:
+        fail("Name one user, or give --all.")
+    user = None
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            fail(f"There is no user called {username!r}.")
+    ended = auth_services.all_sessions_end(user=user)
+    db.session.commit()
+    click.echo(f"Ended {ended} session(s).")
+
+
+@users_cli.command("reencrypt-two-factor")
+def reencrypt_two_factor() -> None:
+    """Re-encrypt two-factor secrets under NOTES_KEY after a rotation (old in NOTES_KEYS_OLD)."""
+    done, unreadable = mfa.reencrypt_secrets()
+    db.session.commit()
+    click.echo(f"Re-encrypted {done} two-factor secret(s) under the current NOTES_KEY.")
+    if unreadable:
+        fail(
+            f"{unreadable} secret(s) fit no key in NOTES_KEY or NOTES_KEYS_OLD: add the old key "
+            "and run this again, or reset those users' two-factor login."
         )
 
 

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from outreach.auth import mfa
 from outreach.auth.models import UserSession
 from outreach.auth.sessions import live_sessions
 from outreach.extensions import db
@@ -78,6 +79,7 @@ def detail(user_id: int):
         form=form,
         action_form=ConfirmForm(),
         sessions=live_sessions(user.id),
+        two_factor=mfa.is_enrolled(user.id),
     ), 422 if form.errors else 200
 
 
@@ -121,6 +123,14 @@ def reset_password(user_id: int):
         return result
     user = db.session.get(User, user_id)
     return render_template("users/created.html", user=user, password=result, reset=True)
+
+
+@blueprint.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@permission_required(Permission.MANAGE_USERS)
+def reset_two_factor(user_id: int):
+    """Remove a user's second factor (lost phone) and log them out; audited."""
+    user_action(user_id, mfa.mfa_reset, "{username} has no second factor now and is logged out.")
+    return redirect(url_for("users.detail", user_id=user_id))
 
 
 @blueprint.route("/users/<int:user_id>/sessions/<int:session_id>/end", methods=["POST"])

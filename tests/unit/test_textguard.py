@@ -1,5 +1,7 @@
 """The free-text guard flags identifying details and leaves ordinary outreach notes alone."""
 
+import time
+
 import pytest
 
 from outreach.textguard import (
@@ -39,6 +41,17 @@ IDENTIFYING = [
     ("555–123–4567", PHONE),
     ("(020) 7946 0958", PHONE),
     ("07700 900123", PHONE),
+    ("+49 (0)30 12345678", PHONE),
+    ("+353 87 123 4567", PHONE),
+    ("+52 55 1234 5678", PHONE),
+    ("(+44) 7700 900123", PHONE),
+    ("+44 (0) 7700 900123", PHONE),
+    ("+1.555.123.4567", PHONE),
+    ("555 123 4567 ext 22", PHONE),
+    ("call him at five five five one two three four", PHONE),
+    ("Five-five-five, one-two-three-four", PHONE),
+    ("eight six seven five three oh nine", PHONE),
+    ("number is 555 one two three four five six seven", PHONE),
     ("1985-07-12", DATE),
     ("07/12/1985", DATE),
     ("12.7.85", DATE),
@@ -77,6 +90,25 @@ IDENTIFYING = [
     ("Unit 12", ADDRESS),
     ("room 214 at the motel", ADDRESS),
     ("zip code 90210", ADDRESS),
+    ("14 Elm Grove", ADDRESS),
+    ("3 Kings Row", ADDRESS),
+    ("16 Orchard Mews", ADDRESS),
+    ("7 Pine Crossing", ADDRESS),
+    ("401 Rte 9", ADDRESS),
+    ("staying at 2300 Highway 61 for now", ADDRESS),
+    ("12 rue de Rivoli", ADDRESS),
+    ("lives at 12, rue Oberkampf", ADDRESS),
+    ("calle Mayor 5", ADDRESS),
+    ("Avenida Juárez 123", ADDRESS),
+    ("rua da Prata 45", ADDRESS),
+    ("Hauptstraße 5", ADDRESS),
+    ("Schillerstr. 12", ADDRESS),
+    ("Keizersgracht 123", ADDRESS),
+    ("SW1A 1AA", ADDRESS),
+    ("EC1A 1BB", ADDRESS),
+    ("postcode m1 1ae", ADDRESS),
+    ("K1A 0B1", ADDRESS),
+    ("postal code k1a0b1", ADDRESS),
     ("https://example.com/profile", LINK),
     ("www.facebook.com/jdoe", LINK),
     ("facebook.com/jdoe", LINK),
@@ -148,6 +180,21 @@ ORDINARY_NOTES = [
     "wore an N95, got a B12 shot",
     "COVID test negative, HIV1/2 antibody screen done",
     "ordered 3000 syringes for the van",
+    "gave 2 doses, five kits",
+    "one or two hits, maybe three",
+    "from five to seven times a week",
+    "one, two, three, four, five six",
+    "gave 10, 20, 30 and then 5 more",
+    "3 days in a row",
+    "2 or 3 in a row",
+    "during 2 weeks",
+    "sent via text 2 times",
+    "went on the highway 5 times",
+    "the 5 oclock bus on route 9",
+    "at the corner of 5th and main",
+    "walked down the road to the van",
+    "1 2ml syringe and a B12 shot",
+    "N95 masks, 2 boxes",
 ]
 
 
@@ -193,3 +240,10 @@ def test_several_problems_are_all_listed() -> None:
 def test_blank_text_is_fine(blank: str) -> None:
     """Empty notes have nothing to flag."""
     assert check_free_text(blank) is None
+
+
+def test_a_long_note_is_checked_quickly() -> None:
+    note = " ".join(ORDINARY_NOTES) * 10 + " 1 2 3 " * 500 + "x" * 5000
+    started = time.perf_counter()
+    find_identifiers(note)
+    assert time.perf_counter() - started < 1.0

@@ -1,0 +1,1 @@
+"""CSV import of past encounters from an older system."""

@@ -1,0 +1,1 @@
+"""Supply inventory: an append-only stock ledger by site, item and lot."""

@@ -1,0 +1,1 @@
+"""Motivational interviewing notes: structured, confidential, encrypted at rest."""

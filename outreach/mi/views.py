@@ -1,0 +1,163 @@
+"""MI note pages: read a note, edit your own, add one to an encounter with a participant."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from outreach.encounters.models import Encounter
+from outreach.extensions import db
+from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.mi import access, services
+from outreach.mi.crypto import NotesKeyError
+from outreach.mi.forms import (
+    CHOICES,
+    NoteEditForm,
+    NoteForm,
+    read_note,
+    values_of,
+)
+from outreach.mi.hooks import continuity_of
+from outreach.mi.models import MINote
+from outreach.mi.queries import note_for_encounter, previous_note
+from outreach.security import Permission, has_permission, permission_required
+
+blueprint = Blueprint("mi", __name__, url_prefix="/mi")
+
+UNREADABLE = (
+    "The text of this note cannot be decrypted with the configured notes keys. "
+    "Ask your administrator to check NOTES_KEY and NOTES_KEYS_OLD."
+)
+
+
+@blueprint.app_context_processor
+def mi_choices() -> dict:
+    """Give templates the MI labels and choices."""
+    return {"mi_choices": CHOICES}
+
+
+def note_or_404(note_id: int) -> MINote:
+    """Return a note whose encounter is on record, or 404."""
+    note = db.session.get(MINote, note_id)
+    if note is None or not access.is_live(note):
+        abort(404)
+    return note
+
+
+def encounter_or_404(encounter_id: int) -> Encounter:
+    """Return an encounter on record, or 404."""
+    encounter = db.session.get(Encounter, encounter_id)
+    if encounter is None or encounter.deleted_at is not None:
+        abort(404)
+    return encounter
+
+
+@blueprint.route("/notes/<int:note_id>")
+def view(note_id: int):
+    """Show a note: all of it to its author and supervisors; the newest one's fields to workers."""
+    if not has_permission(current_user, Permission.LOG_ENCOUNTERS) and not has_permission(
+        current_user, Permission.READ_ALL_MI_NOTES
+    ):
+        abort(403)
+    note = note_or_404(note_id)
+    text, unreadable = None, False
+    if access.may_read_text(current_user, note):
+        try:
+            text = services.mi_note_read(note=note)
+        except NotesKeyError:
+            unreadable = True
+            services.mi_note_read_fields(note=note)
+    elif access.may_see_fields(current_user, note):
+        services.mi_note_read_fields(note=note)
+    else:
+        abort(403)
+    db.session.commit()
+    return render_template(
+        "mi/note.html",
+        note=note,
+        text=text,
+        unreadable=unreadable,
+        can_edit=access.may_edit(current_user, note),
+    )
+
+
+@blueprint.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.LOG_ENCOUNTERS)
+def edit(note_id: int):
+    """Let the author change their note."""
+    note = note_or_404(note_id)
+    if not access.may_edit(current_user, note):
+        abort(403)
+    form = NoteEditForm()
+    if request.method == "GET":
+        try:
+            text = services.mi_note_read(note=note)
+        except NotesKeyError:
+            flash(UNREADABLE, "error")
+            return redirect(url_for("mi.view", note_id=note.id))
+        db.session.commit()
+        return render_form(form, note.encounter, values_of(note, text), {}, note=note)
+    entry = read_note(request.form, required=True)
+    if not form.validate() or entry.errors:
+        return render_form(form, note.encounter, entry.values, entry.errors, note=note, status=422)
+    services.mi_note_update(note=note, data=entry.payload)
+    db.session.commit()
+    flash("MI note updated.", "success")
+    return redirect(url_for("mi.view", note_id=note.id))
+
+
+@blueprint.route("/encounters/<int:encounter_id>/note", methods=["GET", "POST"])
+@permission_required(Permission.LOG_ENCOUNTERS)
+def add(encounter_id: int):
+    """Add the MI note of a conversation to an encounter with a participant."""
+    encounter = encounter_or_404(encounter_id)
+    if encounter.participant_id is None:
+        flash("MI notes are kept only for encounters with a participant.", "info")
+        return redirect(url_for("encounters.detail", encounter_id=encounter.id))
+    if not access.may_add(current_user, encounter):
+        abort(403)
+    form = NoteForm()
+    key = form.idempotency_key.data or ""
+    if request.method == "POST" and (earlier := earlier_submission(key, "mi_note")):
+        return already_saved(encounter, earlier)
+    existing = note_for_encounter(encounter.id)
+    if existing is not None:
+        return already_saved(encounter, existing.id)
+    if request.method == "GET":
+        return render_form(form, encounter, {}, {})
+    entry = read_note(request.form, required=True)
+    if not form.validate() or entry.errors:
+        return render_form(form, encounter, entry.values, entry.errors, status=422)
+    note = services.mi_note_create(encounter=encounter, author=current_user, data=entry.payload)
+    remember_submission(key, "mi_note", note.id, current_user.id)
+    try:
+        winner = commit_once(key, "mi_note")
+    except IntegrityError:
+        return already_saved(encounter, None)
+    if winner:
+        return already_saved(encounter, winner)
+    flash("MI note saved.", "success")
+    return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
+
+
+def already_saved(encounter: Encounter, note_id: int | None):
+    """Answer a repeated or concurrent add with the note that exists, or the participant."""
+    flash("This encounter already has an MI note.", "info")
+    if note_id is None:
+        return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
+    return redirect(url_for("mi.view", note_id=note_id))
+
+
+def render_form(form, encounter, values, errors, note=None, status=200):
+    """Render the add or edit page, with the previous note for continuity."""
+    previous = continuity_of(
+        previous_note(encounter.participant_id, before=encounter), current_user
+    )
+    return render_template(
+        "mi/form.html",
+        form=form,
+        encounter=encounter,
+        note=note,
+        values=values,
+        errors={**errors, **{f: " ".join(m) for f, m in form.errors.items()}},
+        previous=previous,
+    ), status

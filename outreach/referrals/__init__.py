@@ -1,0 +1,1 @@
+"""Referrals and linkage to care: agency directory, follow-up queue, linkage outcomes."""

@@ -1,0 +1,1 @@
+"""Retention: permanently remove removed records and records older than the period."""

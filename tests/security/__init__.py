@@ -1,0 +1,1 @@
+"""Security tests: two-factor login, sessions, backups, retention, attacks and a form crawl."""
