@@ -213,3 +213,12 @@ def test_cli_writes_pdf_and_csv(app, month_data, tmp_path):
         args=["report", "monthly", "--month", "2026-10", "--site", "Moon", "--out", str(pdf)]
     )
     assert unknown.exit_code == 2 and "no site called" in unknown.output
+
+
+def test_dashboard_warns_of_low_stock(client, login_as, month_data):
+    login_as("supervisor")
+    item = factories.make_item("Naloxone for the van", category="naloxone", doses_per_unit=2)
+    item.low_stock_threshold = 10
+    db.session.commit()
+    page = client.get("/reports").get_data(as_text=True)
+    assert "Stock needs attention" in page and "Naloxone for the van" in page
