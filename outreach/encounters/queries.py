@@ -1,6 +1,7 @@
 """Reads of encounters: a participant's history, last supplies, recent work."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, noload, selectinload
 
 from outreach.encounters.models import Encounter, EncounterSupply
 from outreach.extensions import db
@@ -16,6 +17,13 @@ def participant_history(participant_id: int, limit: int = HISTORY_LIMIT) -> list
         .where(Encounter.participant_id == participant_id, Encounter.deleted_at.is_(None))
         .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
         .limit(limit)
+        .options(
+            joinedload(Encounter.site),
+            noload(Encounter.worker),
+            noload(Encounter.participant),
+            selectinload(Encounter.supplies).joinedload(EncounterSupply.item),
+            selectinload(Encounter.services),
+        )
     )
     return list(db.session.scalars(query).unique())
 

@@ -77,8 +77,9 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: Loaded when used (the encounter form, admin pages), not on every request.
     sites: Mapped[list[Site]] = relationship(
-        secondary=user_sites, lazy="selectin", order_by=Site.name
+        secondary=user_sites, lazy="select", order_by=Site.name
     )
 
     #: Token of the server-side session this object was loaded for (not a column).
