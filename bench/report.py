@@ -118,7 +118,9 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "Every encounter also has its hash-chained audit event and its idempotency key, as the "
         "encounter screen writes them. Rows are written in bulk (Core `insert()` executemany on "
         "SQLite, `COPY` on PostgreSQL), then `VACUUM (ANALYZE)` (PostgreSQL) or `ANALYZE` and "
-        "`PRAGMA optimize` (SQLite).",
+        "`PRAGMA optimize` (SQLite). Not seeded: the stock ledger (`stock_movements`, "
+        "`stock_lots`), referrals and MI notes stay empty, so costs that grow with them (saving "
+        "an encounter sums the site's stock of each item handed out) are not measured yet.",
         "- **Server time.** `time.perf_counter()` around each request made through Flask's test "
         "client, logged in as a worker: routing, the login gate, form checks, every SQL "
         "statement, the commit and the template, but no network or browser.",

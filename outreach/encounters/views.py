@@ -101,12 +101,13 @@ def new():
     for section in sections():
         section.save(encounter, extras[section.key], current_user)
     remember_submission(key, "encounter", encounter.id, current_user.id)
+    participant_id = encounter.participant_id
     if winner := commit_once(key, "encounter"):
         flash("This encounter was already saved.", "info")
         return redirect(url_for("encounters.detail", encounter_id=winner))
     flash("Encounter saved.", "success")
-    if encounter.participant_id:
-        return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
+    if participant_id:
+        return redirect(url_for("clients.detail", participant_id=participant_id))
     return redirect(url_for("encounters.new"))
 
 

@@ -115,8 +115,13 @@ def awaiting_note(participant_id: int, user: User, limit: int = 3) -> list[Await
     )
     if user.role != Role.SUPERVISOR:
         window = timedelta(hours=current_app.config["WORKER_EDIT_HOURS"])
+        backdated = timedelta(days=current_app.config["WORKER_BACKDATE_DAYS"])
+        since = utcnow() - window
         query = query.where(
-            Encounter.worker_id == user.id, Encounter.created_at >= utcnow() - window
+            Encounter.worker_id == user.id,
+            Encounter.created_at >= since,
+            # Bounds the participant's index range, whatever the length of their history.
+            Encounter.occurred_at >= since - backdated,
         )
     return [AwaitingNote(*row) for row in db.session.execute(query).all()]
 
