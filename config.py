@@ -158,3 +158,9 @@ def check_production_settings(settings: dict) -> None:
     short = [name for name in REQUIRED_SECRETS if len(settings[name]) < 32]
     if short:
         raise RuntimeError("These secrets must be at least 32 characters: " + ", ".join(short))
+
+
+def old_notes_keys(settings) -> tuple[str, ...]:
+    """Return the retired NOTES_KEYS_OLD secrets (comma-separated), still used to decrypt."""
+    raw = settings.get("NOTES_KEYS_OLD") or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

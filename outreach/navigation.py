@@ -38,7 +38,7 @@ def nav_items() -> list[NavItem]:
     return [
         item
         for item in NAV_ITEMS
-        if has_permission(current_user, item.permission) and item.endpoint in endpoints()
+        if has_permission(current_user, item.permission) and is_registered(item.endpoint)
     ]
 
 
@@ -50,9 +50,9 @@ def current_nav_endpoint(endpoint: str | None) -> str | None:
     return max(matches, key=lambda item: len(item.prefix)).endpoint
 
 
-def endpoints() -> set[str]:
-    """Return the registered endpoint names."""
-    return set(current_app.view_functions)
+def is_registered(endpoint: str) -> bool:
+    """Tell whether an endpoint exists in this app (a feature may be left out)."""
+    return endpoint in current_app.view_functions
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,6 @@ def home_tiles() -> list[HomeTile]:
     tiles = [
         tile
         for tile in HOME_TILES
-        if has_permission(current_user, tile.permission) and tile.endpoint in endpoints()
+        if has_permission(current_user, tile.permission) and is_registered(tile.endpoint)
     ]
     return sorted(tiles, key=lambda tile: not tile.primary)

@@ -1,14 +1,26 @@
 """Jinja filters: local times and browser names."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+
+from outreach.dbtypes import utcnow
 
 
 def program_zone() -> ZoneInfo:
     """Return the program's time zone."""
     return ZoneInfo(current_app.config["OUTREACH_TIMEZONE"])
+
+
+def local_date(moment: datetime) -> date:
+    """Return the program-local date of a UTC moment."""
+    return moment.astimezone(program_zone()).date()
+
+
+def local_today() -> date:
+    """Return today's date in the program's time zone."""
+    return local_date(utcnow())
 
 
 def when(value: datetime | None) -> str:

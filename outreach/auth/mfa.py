@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from config import old_notes_keys
 from outreach.audit.services import record
 from outreach.auth.models import RecoveryCode, TotpFactor
 from outreach.auth.passwords import TEMPORARY_ALPHABET, hash_password, verify_password
@@ -54,8 +55,7 @@ def secret_key(material: str) -> bytes:
 def key_materials() -> list[str]:
     """Return NOTES_KEY (encrypts and decrypts) then NOTES_KEYS_OLD (decrypt only)."""
     config = current_app.config
-    old = [part.strip() for part in (config.get("NOTES_KEYS_OLD") or "").split(",")]
-    return [config["NOTES_KEY"], *(part for part in old if part)]
+    return [config["NOTES_KEY"], *old_notes_keys(config)]
 
 
 def bound_to(user_id: int) -> bytes:

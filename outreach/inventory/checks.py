@@ -7,10 +7,10 @@ from outreach.extensions import db
 from outreach.inventory import queries
 from outreach.inventory.models import MovementReason, StockLot
 from outreach.supplies.models import SupplyItem
+from outreach.urls import MAX_ID as ID_MAX
 from outreach.users.models import Site
 
 QUANTITY_MAX = 100_000
-ID_MAX = 2_147_483_647
 LOT_NUMBER_MAX = 30
 #: A lot code as printed on the box: letters, digits, dots, dashes, slashes, with a digit.
 LOT_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9./-]*")

@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectFiel
 from wtforms.validators import NumberRange, Optional
 
 from outreach.forms import IdempotentForm
-from outreach.inventory.checks import ID_MAX, LOT_NUMBER_MAX, QUANTITY_MAX
+from outreach.inventory.checks import LOT_NUMBER_MAX, QUANTITY_MAX
 from outreach.inventory.models import (
     ADJUST_REASONS,
     DISPOSE_REASONS,
@@ -14,6 +14,7 @@ from outreach.inventory.models import (
     MovementKind,
 )
 from outreach.supplies.forms import WholeNumberField
+from outreach.urls import record_id
 
 CHOOSE = ("", "Choose…")
 ANY = ("", "Any")
@@ -22,11 +23,7 @@ DATE_MESSAGE = "Enter a date as year-month-day, e.g. 2027-05-31."
 
 def optional_int(value) -> int | None:
     """Read a menu choice as an id; anything else is no choice (the service says so)."""
-    text = str(value if value is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(ID_MAX)):
-        return None
-    number = int(text)
-    return number if number <= ID_MAX else None
+    return record_id(str(value if value is not None else ""))
 
 
 def id_menu(label: str) -> SelectField:

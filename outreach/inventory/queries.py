@@ -7,21 +7,15 @@ from itertools import groupby
 from flask import current_app
 from sqlalchemy import and_, case, func, select
 
-from outreach.dbtypes import utcnow
 from outreach.extensions import db
 from outreach.inventory.models import MovementKind, StockLot, StockMovement
 from outreach.supplies.models import SupplyItem
 from outreach.supplies.queries import CATEGORY_ORDER
-from outreach.templating import program_zone
+from outreach.templating import local_today
 from outreach.users.models import Site
 
 ON_HAND = func.coalesce(func.sum(StockMovement.quantity), 0)
 ITEM_ORDER = (CATEGORY_ORDER, SupplyItem.display_order, func.lower(SupplyItem.name), SupplyItem.id)
-
-
-def local_today() -> date:
-    """Return today's date in the program's time zone."""
-    return utcnow().astimezone(program_zone()).date()
 
 
 def bucket(site_id: int, item_id: int, lot_id: int | None):

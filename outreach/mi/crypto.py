@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from config import old_notes_keys
+
 NONCE_BYTES = 12
 HKDF_SALT = b"outreach-notes-key"
 HKDF_INFO = b"outreach mi notes aes-256-gcm v1"
@@ -88,18 +90,10 @@ def build_keyring(current: str, old: tuple[str, ...]) -> Keyring:
     return Keyring(current=current_key, keys=keys)
 
 
-def old_secrets(raw: str) -> tuple[str, ...]:
-    """Split ``NOTES_KEYS_OLD`` into its secrets, ignoring blanks."""
-    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
-
-
 def keyring() -> Keyring:
     """Return the keyring of the running app's configuration."""
     config = current_app.config
-    raw_old = config.get("NOTES_KEYS_OLD")
-    if raw_old is None:
-        raw_old = os.environ.get("NOTES_KEYS_OLD", "")
-    return build_keyring(config.get("NOTES_KEY") or "", old_secrets(raw_old))
+    return build_keyring(config.get("NOTES_KEY") or "", old_notes_keys(config))
 
 
 def text_context(encounter_id: int, field: str) -> str:

@@ -19,6 +19,7 @@ from outreach.referrals.forms import TYPE_CHOICES
 from outreach.referrals.models import DEFAULT_FOLLOW_UP_DAYS, Agency
 from outreach.referrals.queries import participant_referrals
 from outreach.security import Permission, has_permission
+from outreach.urls import record_id
 from outreach.users.models import User
 
 #: Referral rows offered on the encounter form.
@@ -79,7 +80,7 @@ class ReferralSection:
             errors["type"] = services.TYPE_UNKNOWN
         agency_id = None
         if values["agency"]:
-            agency_key = services.row_id(values["agency"])
+            agency_key = record_id(values["agency"])
             agency = db.session.get(Agency, agency_key) if agency_key else None
             if problem := services.agency_problem(agency, kind):
                 errors["agency"] = problem

@@ -1,6 +1,6 @@
 """Making referrals and changing their status; each change is audited and kept in history."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -21,7 +21,7 @@ from outreach.referrals.models import (
     ReferralType,
     StatusReason,
 )
-from outreach.templating import program_zone
+from outreach.templating import local_date, local_today
 from outreach.textguard import check_free_text
 from outreach.users.models import User
 
@@ -42,24 +42,6 @@ class ReferralError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
-
-
-def row_id(raw: str | None) -> int | None:
-    """Return the row id a form or query value names, or None unless plain ASCII digits in range."""
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-        return None
-    return int(raw) or None
-
-
-def local_today() -> date:
-    """Return today's date in the program's time zone."""
-    return local_date(utcnow())
-
-
-def local_date(moment: datetime) -> date:
-    """Return the program-local date of a UTC moment."""
-    return moment.astimezone(program_zone()).date()
 
 
 def default_follow_up(referral_type: str, today: date | None = None) -> date:

@@ -33,6 +33,7 @@ from outreach.referrals.queries import (
 )
 from outreach.security import Permission, permission_required
 from outreach.templating import when
+from outreach.urls import record_id
 from outreach.users.forms import ConfirmForm
 from outreach.users.models import Role
 
@@ -62,16 +63,16 @@ def read_filters(form: QueueFilterForm) -> QueueFilters:
     worker = request.args.get("worker") or default
     type_codes = {code for code, _ in TYPE_CHOICES}
     site = request.args.get("site", "")
-    form.worker.data = worker if worker in ("mine", "all") or services.row_id(worker) else default
+    form.worker.data = worker if worker in ("mine", "all") or record_id(worker) else default
     form.type.data = request.args.get("type") if request.args.get("type") in type_codes else ""
-    form.site.data = site if services.row_id(site) else ""
+    form.site.data = site if record_id(site) else ""
     worker_id = {"mine": current_user.id, "all": None}.get(form.worker.data)
-    if services.row_id(form.worker.data):
-        worker_id = services.row_id(form.worker.data)
+    if record_id(form.worker.data):
+        worker_id = record_id(form.worker.data)
     return QueueFilters(
         worker_id=worker_id,
         referral_type=form.type.data or None,
-        site_id=services.row_id(form.site.data),
+        site_id=record_id(form.site.data),
     )
 
 
@@ -87,7 +88,7 @@ def queue():
     form.type.choices = [("", "All types"), *TYPE_CHOICES]
     form.site.choices = [("", "All sites")] + [(str(s.id), s.name) for s in queue_sites()]
     page = request.args.get("page", "1")
-    page = min(services.row_id(page) or 1, 10_000)
+    page = min(record_id(page) or 1, 10_000)
     today = services.local_today()
     rows, total = follow_up_queue(filters, today, page)
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
@@ -204,7 +205,7 @@ def create_referral(form: ReferralForm, participant: Participant):
         form.encounter_id.errors = ["Choose one of the participant's recent encounters."]
         return None
     agency_raw = form.agency_id.data or ""
-    if agency_raw and not services.row_id(agency_raw):
+    if agency_raw and not record_id(agency_raw):
         form.agency_id.errors = [services.AGENCY_UNKNOWN]
         return None
     key = form.idempotency_key.data
@@ -212,7 +213,7 @@ def create_referral(form: ReferralForm, participant: Participant):
         referral = services.referral_create(
             encounter=db.session.get(Encounter, form.encounter_id.data),
             referral_type=form.referral_type.data,
-            agency_id=services.row_id(agency_raw),
+            agency_id=record_id(agency_raw),
             follow_up_on=form.follow_up_on.data,
             by=current_user,
         )

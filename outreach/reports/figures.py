@@ -46,11 +46,14 @@ def zero_filled(prefix: str, codes, counts: dict[str, int]) -> dict[str, int]:
     return {f"{prefix}.{code}": int(counts.get(code, 0)) for code in codes}
 
 
-def period_key_figures(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
-    """Return the key figures of any period (used for the month and each trend month)."""
+def period_key_figures(
+    start: datetime, end: datetime, site_id: int | None, supply_rows=None
+) -> dict[str, int]:
+    """Return the key figures of any period (the month, and each trend month)."""
     totals = queries.encounter_totals(start, end, site_id)
-    supplies = category_totals(queries.supply_totals(start, end, site_id))
-    return {**totals, **supplies}
+    if supply_rows is None:
+        supply_rows = queries.supply_totals(start, end, site_id)
+    return {**totals, **category_totals(supply_rows)}
 
 
 def item_names() -> list[str]:
@@ -67,9 +70,10 @@ def site_names(site_id: int | None) -> list[str]:
     return list(db.session.scalars(query.order_by(Site.name)))
 
 
-def breakdowns(start: datetime, end: datetime, site_id: int | None, month: Month) -> dict:
-    """Return every breakdown key of the month."""
-    supply_rows = queries.supply_totals(start, end, site_id)
+def breakdowns(
+    start: datetime, end: datetime, site_id: int | None, month: Month, supply_rows
+) -> dict:
+    """Return every breakdown key of the month (supply rows are the month's, read once)."""
     distributed = {row.name: int(row.units) for row in supply_rows}
     supplies = {f"supply.{name}": distributed.pop(name, 0) for name in item_names()}
     supplies.update({f"supply.{name}": units for name, units in distributed.items()})
@@ -117,11 +121,12 @@ def monthly_figures(month: Month, site_id: int | None = None) -> MonthlyFigures:
     zone = ZoneInfo(config["OUTREACH_TIMEZONE"])
     start, end = month.bounds(zone)
     site_name = db.session.get(Site, site_id).name if site_id is not None else None
-    key_figures = period_key_figures(start, end, site_id)
+    supply_rows = queries.supply_totals(start, end, site_id)
+    key_figures = period_key_figures(start, end, site_id, supply_rows)
     key_figures["new_participants"] = queries.new_participants(start, end, site_id)
     extra = feature_figures(start, end, site_id)
     values = {key: key_figures.get(key, extra.get(key)) for key in KEY_FIGURES}
-    values.update(breakdowns(start, end, site_id, month))
+    values.update(breakdowns(start, end, site_id, month, supply_rows))
     values.update({key: value for key, value in extra.items() if key not in KEY_FIGURES})
     trend = []
     for back in range(11, -1, -1):
