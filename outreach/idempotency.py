@@ -1,9 +1,10 @@
 """Idempotency keys: a double tap or a retried submit never makes a second record."""
 
 from datetime import datetime
+from functools import cache
 
 from flask import abort
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,13 +25,17 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+@cache
+def earlier_statement() -> Select:
+    """Build (once) the lookup of a submission's ``key``."""
+    return select(IdempotencyKey.entity_type, IdempotencyKey.entity_id).where(
+        IdempotencyKey.key == bindparam("key")
+    )
+
+
 def earlier_submission(key: str, entity_type: str) -> int | None:
     """Return the id of what an earlier submit with this key made (400 if another form used it)."""
-    earlier = db.session.execute(
-        select(IdempotencyKey.entity_type, IdempotencyKey.entity_id).where(
-            IdempotencyKey.key == key
-        )
-    ).first()
+    earlier = db.session.execute(earlier_statement(), {"key": key}).first()
     if earlier is None:
         return None
     if earlier.entity_type != entity_type:

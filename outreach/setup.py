@@ -12,6 +12,7 @@ from outreach.forms import field_attrs
 from outreach.navigation import current_nav_endpoint, home_tiles, nav_items
 from outreach.security import Permission, has_permission, init_security
 from outreach.templating import register_filters
+from outreach.transactions import init_transactions
 
 
 def register_extensions(app: Flask) -> None:
@@ -23,6 +24,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None
     init_security(app)
+    init_transactions(app)
     register_filters(app)
     app.add_template_global(field_attrs)
     configure_logging(app)

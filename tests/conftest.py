@@ -24,8 +24,8 @@ def backends() -> list[str]:
 
 
 def worker_suffix() -> str:
-    """Return a suffix that keeps parallel test workers' databases apart."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Return a suffix that keeps parallel test workers' (and test runs') databases apart."""
+    return os.environ.get("OUTREACH_TEST_RUN", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def postgresql_url(database_suffix: str = "") -> str:

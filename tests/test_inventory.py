@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from outreach.dbtypes import utcnow
@@ -11,7 +11,7 @@ from outreach.encounters import services as encounter_services
 from outreach.encounters.models import DeleteReason, Encounter
 from outreach.encounters.services import EncounterInput
 from outreach.extensions import db
-from outreach.inventory import queries, services
+from outreach.inventory import hooks, queries, services
 from outreach.inventory.models import MovementKind, StockLot, StockMovement
 from tests import factories
 
@@ -155,6 +155,94 @@ def test_encounter_takes_the_earliest_expiring_lot_and_splits(stock):
     assert taken == [("EARLY1", -3, False), ("LATE22", -2, False)]
     assert on_hand(office, kit, "EARLY1") == 0
     assert on_hand(office, kit, "LATE22") == 8
+
+
+def statements_of(work) -> list[str]:
+    """Run work and return the SQL statements it sent."""
+    sent: list[str] = []
+
+    def note(connection, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return sent
+
+
+def ledger_lines(encounter: Encounter) -> list[tuple]:
+    """Return an encounter's lines as (item id, lot number, quantity, overdrawn), in order."""
+    lots = {lot.id: lot.lot_number for lot in db.session.scalars(select(StockLot))}
+    return [
+        (line.item_id, lots.get(line.lot_id), line.quantity, line.overdrawn)
+        for line in lines_of(encounter)
+    ]
+
+
+def test_a_new_encounter_moves_stock_with_one_read_and_one_insert(stock, backend):
+    office, kit, box = stock["office"], stock["kit"], stock["box"]
+    strips = factories.make_item("Fentanyl test strips", category="test_strips")
+    receive(stock, office, kit, 3, "EARLY1", soon(20))
+    receive(stock, office, kit, 10, "LATE22", soon(300))
+    receive(stock, office, box, 2)
+    db.session.commit()
+    encounter = factories.make_encounter(stock["w"], office, supplies={kit: 5, box: 4, strips: 1})
+
+    sent = statements_of(lambda: hooks.on_encounter_change(encounter, "create"))
+
+    locks = [statement for statement in sent if "pg_advisory_xact_lock" in statement]
+    rest = [statement for statement in sent if statement not in locks]
+    inserts = 1 if backend == "postgresql" else 4  # SQLite's ORM inserts row by row, in process
+    assert [statement.split()[0] for statement in rest] == ["SELECT"] + ["INSERT"] * inserts, sent
+    assert len(locks) <= (2 if backend == "postgresql" else 0), "the audit chain and the site"
+    assert ledger_lines(encounter) == [
+        (kit.id, "EARLY1", -3, False),
+        (kit.id, "LATE22", -2, False),
+        (box.id, None, -4, True),
+        (strips.id, None, -1, True),
+    ]
+
+
+def test_a_batch_flags_each_line_that_takes_its_own_bucket_below_zero(stock):
+    office, van, kit, box = stock["office"], stock["van"], stock["kit"], stock["box"]
+    strips = factories.make_item("Fentanyl test strips", category="test_strips")
+    services.stock_settings_update(item=kit, lot_tracked=False, low_stock_threshold=None)
+    receive(stock, office, kit, 2)
+    services.stock_settings_update(item=kit, lot_tracked=True, low_stock_threshold=None)
+    receive(stock, office, kit, 2, "EARLY1", soon(20))
+    receive(stock, office, kit, 3, "LATE22", soon(300))
+    receive(stock, office, kit, 1, "OLD111", soon(1))
+    receive(stock, office, box, 5)
+    receive(stock, office, strips, 4)
+    receive(stock, van, box, 50)
+    later = utcnow() + timedelta(days=3)
+
+    encounter = log(stock, office, {kit: 9, box: 8, strips: 4}, when=later)
+
+    assert ledger_lines(encounter) == [
+        (kit.id, "EARLY1", -2, False),
+        (kit.id, "LATE22", -3, False),
+        (kit.id, None, -4, True),
+        (box.id, None, -8, True),
+        (strips.id, None, -4, False),
+    ]
+    assert on_hand(office, kit) == -2 and on_hand(office, kit, "OLD111") == 1
+    assert on_hand(office, box) == -3 and on_hand(van, box) == 50
+    assert on_hand(office, strips) == 0
+
+
+def test_an_edit_flags_against_the_stock_its_reversal_put_back(stock):
+    office, kit = stock["office"], stock["kit"]
+    receive(stock, office, kit, 5, "LOT123", soon(90))
+    encounter = log(stock, office, {kit: 5})
+    edit(encounter, office, {kit: 6})
+    db.session.commit()
+    lines = ledger_lines(encounter)
+    assert lines[0] == (kit.id, "LOT123", -5, False)
+    assert lines[1] == (kit.id, "LOT123", 5, False), "the reversal"
+    assert lines[2:] == [(kit.id, "LOT123", -5, False), (kit.id, None, -1, True)]
 
 
 def test_expired_lots_are_skipped(stock):

@@ -100,7 +100,7 @@ def test_two_workers_saving_encounters_at_once_lose_nothing(app, postgresql, mon
             expires_on=today + timedelta(days=days),
             by=supervisor,
         )
-    slowed(monkeypatch, "lot_balances")
+    slowed(monkeypatch, "lot_balances_for_items")
     office_id, kit_id = office.id, kit.id
 
     def save(worker_id: int):

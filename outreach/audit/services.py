@@ -5,10 +5,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.event import listens_for
 
 from outreach.audit.models import AuditEvent
 from outreach.dbtypes import utcnow
@@ -18,6 +21,10 @@ GENESIS_HASH = "0" * 64
 #: Advisory lock key that serialises the chain on PostgreSQL.
 CHAIN_LOCK_KEY = 727_001
 #: Audit data may hold identifiers, codes of lists and numbers, never free text.
+CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+#: ``Connection.info`` keys: this transaction holds the chain lock / the hash it appended last.
+CHAIN_LOCKED = "outreach_chain_locked"
+CHAIN_HEAD = "outreach_chain_head"
 SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+-]{0,64}$")
 
 
@@ -47,25 +54,69 @@ def record(
         prev_hash=GENESIS_HASH,
         hash=GENESIS_HASH,
     )
-    lock_chain()
-    db.session.add(event)
-    db.session.flush()
-    previous = db.session.scalar(
-        select(AuditEvent.hash)
-        .where(AuditEvent.id < event.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
-    event.prev_hash = previous or GENESIS_HASH
-    event.hash = event_hash(event)
-    db.session.flush()
+    append(event)
     return event
 
 
+def append(event: AuditEvent) -> None:
+    """Chain the event to the newest one and insert it, holding the chain until commit.
+
+    Once this transaction has appended an event it knows the chain's head. Otherwise on
+    PostgreSQL the advisory lock orders appends, so the head is read first and the finished
+    row inserted; SQLite takes its write lock only by writing, so the row goes in first and
+    its hashes are set after the head is read.
+    """
+    connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    head = connection.info.get(CHAIN_HEAD)
+    if head is None and postgresql:
+        lock_chain()
+        head = chain_head()
+    if head is not None:
+        finish(event, head)
+        db.session.add(event)
+        db.session.flush()
+    else:
+        db.session.add(event)
+        db.session.flush()
+        finish(event, chain_head(before=event.id))
+        db.session.flush()
+    connection.info[CHAIN_HEAD] = event.hash
+
+
+def chain_head(before: int | None = None) -> str:
+    """Return the hash of the newest event (before an id), or the genesis hash."""
+    if before is None:
+        return db.session.scalar(head_statement(False)) or GENESIS_HASH
+    return db.session.scalar(head_statement(True), {"before": before}) or GENESIS_HASH
+
+
+@cache
+def head_statement(before: bool) -> Select:
+    """Build (once) the read of the chain's newest hash (before a ``before`` id, if asked)."""
+    query = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    return query.where(AuditEvent.id < bindparam("before")) if before else query
+
+
+def finish(event: AuditEvent, previous: str) -> None:
+    """Link the event to the previous hash and seal it with its own."""
+    event.prev_hash = previous
+    event.hash = event_hash(event)
+
+
 def lock_chain() -> None:
-    """Serialise chain appends until commit (PostgreSQL; SQLite has one writer)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    """Serialise chain appends until commit (PostgreSQL; SQLite has one writer), once."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and not connection.info.get(CHAIN_LOCKED):
+        connection.execute(CHAIN_LOCK, {"key": CHAIN_LOCK_KEY})
+        connection.info[CHAIN_LOCKED] = True
+
+
+@listens_for(Engine, "begin")
+def forget_chain_state(connection: Connection) -> None:
+    """A new transaction holds no chain lock and knows no head yet."""
+    connection.info.pop(CHAIN_LOCKED, None)
+    connection.info.pop(CHAIN_HEAD, None)
 
 
 def client_address() -> str:

@@ -3,9 +3,10 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from outreach.auth.models import UserSession
 from outreach.dbtypes import utcnow
@@ -57,13 +58,17 @@ def expiry_reason(record: UserSession, now: datetime) -> str | None:
     return None
 
 
+@cache
+def live_session_statement() -> Select:
+    """Build (once) the lookup of a live session by its ``token_hash``, with its user."""
+    return select(UserSession).where(
+        UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None)
+    )
+
+
 def load_session_user(token: str) -> User | None:
     """Return the user of a live session, ending it here if it has run out."""
-    record = db.session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == token_digest(token), UserSession.ended_at.is_(None)
-        )
-    )
+    record = db.session.scalar(live_session_statement(), {"token_hash": token_digest(token)})
     if record is None:
         return None
     now = utcnow()

@@ -9,6 +9,7 @@ from outreach.clients.codes import PARTS, RECIPE_LABELS, RECIPES, CodeError
 from outreach.clients.forms import DemographicsMixin, IdentifyMixin, add_answer_fields
 from outreach.clients.models import Participant
 from outreach.clients.panels import loaded_panels
+from outreach.clients.queries import participant_profile
 from outreach.clients.services import (
     current_recipe,
     current_recipe_name,
@@ -89,11 +90,16 @@ def lookup():
 @permission_required(Permission.VIEW_PARTICIPANTS)
 def detail(participant_id: int):
     """Show a participant's card code, demographics and history, newest first."""
-    participant = participant_or_404(participant_id)
-    history = participant_history(participant.id)
-    panels = loaded_panels(participant, current_user)
+    profile = participant_profile(participant_id)
+    if profile is None:
+        abort(404)
+    participant = profile.participant
     return render_template(
-        "clients/detail.html", participant=participant, history=history, panels=panels
+        "clients/detail.html",
+        participant=participant,
+        profile=profile,
+        history=participant_history(participant.id),
+        panels=loaded_panels(participant, current_user),
     )
 
 

@@ -8,9 +8,11 @@ from flask_login import current_user
 
 from outreach.encounters.models import Encounter
 from outreach.encounters.sections import register_listener
+from outreach.extensions import db
 from outreach.inventory import queries
 from outreach.inventory.models import MovementKind, StockMovement
-from outreach.inventory.services import add_movement, lock_sites
+from outreach.inventory.queries import LotBalance
+from outreach.inventory.services import lock_sites, overdraws
 from outreach.templating import program_zone
 
 
@@ -28,24 +30,35 @@ def acting_user_id() -> int | None:
 
 def on_encounter_change(encounter: Encounter, change: str) -> None:
     """Keep the ledger equal to the encounter: record, re-record or reverse its distribution."""
-    standing = queries.open_distributions(encounter.id)
+    created = change == "create"
+    standing = [] if created else queries.open_distributions(encounter.id)
     removed = change == "delete" or encounter.deleted_at is not None
     wanted = {} if removed else {line.item_id: line.quantity for line in encounter.supplies}
     if not wanted and not standing:
         return
-    if change != "create" and not standing and not followed(encounter):
+    if not created and not standing and not followed(encounter):
         return
     lock_sites(encounter.site_id, *(line.site_id for line in standing))
     by_item: dict[int, list[StockMovement]] = defaultdict(list)
     for line in standing:
         by_item[line.item_id].append(line)
-    for item_id in sorted(set(wanted) | set(by_item)):
-        lines = by_item.get(item_id, [])
-        if lines and unchanged(lines, encounter, wanted.get(item_id, 0)):
-            continue
-        reverse(lines)
-        if wanted.get(item_id):
-            distribute(encounter, item_id, wanted[item_id])
+    redone = redone_items(encounter, by_item, wanted)
+    reverse([line for item_id in redone for line in by_item.get(item_id, [])])
+    # The reversals are flushed, so the stock distribute reads includes them.
+    distribute(encounter, {item_id: wanted[item_id] for item_id in redone if wanted.get(item_id)})
+
+
+def redone_items(
+    encounter: Encounter, by_item: dict[int, list[StockMovement]], wanted: dict[int, int]
+) -> list[int]:
+    """Return, by id, the items whose standing lines no longer say what the encounter does."""
+    return [
+        item_id
+        for item_id in sorted(set(wanted) | set(by_item))
+        if not (
+            by_item.get(item_id) and unchanged(by_item[item_id], encounter, wanted.get(item_id, 0))
+        )
+    ]
 
 
 def followed(encounter: Encounter) -> bool:
@@ -68,28 +81,40 @@ def unchanged(lines: list[StockMovement], encounter: Encounter, quantity: int) -
     )
 
 
+def write_lines(movements: list[StockMovement]) -> None:
+    """Add new lines to the ledger with one flush: one multi-row INSERT."""
+    if movements:
+        db.session.add_all(movements)
+        db.session.flush()
+
+
 def reverse(lines: list[StockMovement]) -> None:
     """Undo distribution lines exactly: same site, item, lot and time, opposite quantity."""
-    for line in lines:
-        add_movement(
-            kind=MovementKind.DISTRIBUTED,
-            site_id=line.site_id,
-            item_id=line.item_id,
-            lot_id=line.lot_id,
-            quantity=-line.quantity,
-            occurred_at=line.occurred_at,
-            encounter_id=line.encounter_id,
-            reverses_id=line.id,
-            recorded_by_id=acting_user_id(),
-        )
+    recorded_by_id = acting_user_id()
+    write_lines([reversal(line, recorded_by_id) for line in lines])
 
 
-def fefo_plan(site_id: int, item_id: int, quantity: int, day: date) -> dict[int | None, int]:
-    """Return how many to take from each lot: earliest expiry first, skipping lots expired by
-    ``day``, then stock without a lot; what is left over is taken from "no lot" (negative)."""
+def reversal(line: StockMovement, recorded_by_id: int | None) -> StockMovement:
+    """Return the line undoing a distribution line: it puts stock back, so never overdraws."""
+    return StockMovement(
+        kind=MovementKind.DISTRIBUTED,
+        site_id=line.site_id,
+        item_id=line.item_id,
+        lot_id=line.lot_id,
+        quantity=-line.quantity,
+        occurred_at=line.occurred_at,
+        encounter_id=line.encounter_id,
+        reverses_id=line.id,
+        recorded_by_id=recorded_by_id,
+        overdrawn=False,
+    )
+
+
+def fefo_plan(balances: list[LotBalance], quantity: int, day: date) -> dict[int | None, int]:
+    """Return how many to take per lot: FEFO, lots expired by ``day`` skipped, excess: no lot."""
     plan: dict[int | None, int] = {}
     remaining = quantity
-    for balance in queries.lot_balances(site_id, item_id):
+    for balance in balances:
         if remaining == 0:
             break
         if balance.on_hand <= 0 or (balance.expires_on and balance.expires_on < day):
@@ -102,11 +127,34 @@ def fefo_plan(site_id: int, item_id: int, quantity: int, day: date) -> dict[int 
     return plan
 
 
-def distribute(encounter: Encounter, item_id: int, quantity: int) -> list[StockMovement]:
-    """Record an encounter's packs of one item as handed out at its site, split across lots."""
+def distribute(encounter: Encounter, quantities: dict[int, int]) -> list[StockMovement]:
+    """Record packs of items as handed out at the encounter's site: one read, one INSERT."""
+    if not quantities:
+        return []
+    shelf = queries.lot_balances_for_items(encounter.site_id, quantities)
+    recorded_by_id = acting_user_id()
+    movements = [
+        line
+        for item_id, quantity in quantities.items()
+        for line in item_lines(encounter, item_id, quantity, shelf.get(item_id, []), recorded_by_id)
+    ]
+    write_lines(movements)
+    return movements
+
+
+def item_lines(
+    encounter: Encounter,
+    item_id: int,
+    quantity: int,
+    balances: list[LotBalance],
+    recorded_by_id: int | None,
+) -> list[StockMovement]:
+    """Return the lines handing out one item, FEFO, flagged if they take their bucket below 0."""
     day = encounter.occurred_at.astimezone(program_zone()).date()
+    # A plan takes each lot (or "no lot") once: its balance is the bucket's stock before the line.
+    on_hand = {balance.lot_id: balance.on_hand for balance in balances}
     return [
-        add_movement(
+        StockMovement(
             kind=MovementKind.DISTRIBUTED,
             site_id=encounter.site_id,
             item_id=item_id,
@@ -114,7 +162,8 @@ def distribute(encounter: Encounter, item_id: int, quantity: int) -> list[StockM
             quantity=-taken,
             occurred_at=encounter.occurred_at,
             encounter_id=encounter.id,
-            recorded_by_id=acting_user_id(),
+            recorded_by_id=recorded_by_id,
+            overdrawn=overdraws(on_hand.get(lot_id, 0), -taken),
         )
-        for lot_id, taken in fefo_plan(encounter.site_id, item_id, quantity, day).items()
+        for lot_id, taken in fefo_plan(balances, quantity, day).items()
     ]

@@ -1,11 +1,13 @@
 """Reads of the stock ledger: every figure is a SQL sum of movements."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 
 from outreach.extensions import db
 from outreach.inventory.models import MovementKind, StockLot, StockMovement
@@ -55,16 +57,35 @@ class LotBalance:
     on_hand: int
 
 
-def lot_balances(site_id: int, item_id: int) -> list[LotBalance]:
-    """Return an item's stock at a site by lot, earliest expiry first, stock without a lot last."""
-    query = (
-        select(StockMovement.lot_id, StockLot.expires_on, ON_HAND)
+@cache
+def lot_balances_statement() -> Select:
+    """Build (once) the lot balances of ``item_ids`` at ``site_id``."""
+    return (
+        select(StockMovement.item_id, StockMovement.lot_id, StockLot.expires_on, ON_HAND)
         .outerjoin(StockLot, StockLot.id == StockMovement.lot_id)
-        .where(StockMovement.site_id == site_id, StockMovement.item_id == item_id)
-        .group_by(StockMovement.lot_id, StockLot.expires_on)
-        .order_by(StockLot.expires_on.is_(None), StockLot.expires_on, StockMovement.lot_id)
+        .where(
+            StockMovement.site_id == bindparam("site_id"),
+            StockMovement.item_id.in_(bindparam("item_ids", expanding=True)),
+        )
+        .group_by(StockMovement.item_id, StockMovement.lot_id, StockLot.expires_on)
+        .order_by(
+            StockMovement.item_id,
+            StockLot.expires_on.is_(None),
+            StockLot.expires_on,
+            StockMovement.lot_id,
+        )
     )
-    return [LotBalance(*row) for row in db.session.execute(query)]
+
+
+def lot_balances_for_items(site_id: int, item_ids: Iterable[int]) -> dict[int, list[LotBalance]]:
+    """Return each item's stock at a site by lot (earliest expiry first, no lot last), one query."""
+    parameters = {"site_id": site_id, "item_ids": list(item_ids)}
+    balances: dict[int, list[LotBalance]] = {}
+    for item_id, lot_id, expires_on, on_hand in db.session.execute(
+        lot_balances_statement(), parameters
+    ):
+        balances.setdefault(item_id, []).append(LotBalance(lot_id, expires_on, on_hand))
+    return balances
 
 
 def open_distributions(encounter_id: int) -> list[StockMovement]:

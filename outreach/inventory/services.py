@@ -32,6 +32,7 @@ from outreach.users.models import Site, User
 
 #: Advisory lock namespace (first key) for one site's stock on PostgreSQL.
 SITE_LOCK_NAMESPACE = 727_002
+SITE_LOCK = text("SELECT pg_advisory_xact_lock(:namespace, :site)")
 
 
 def lock_sites(*site_ids: int) -> None:
@@ -44,9 +45,14 @@ def lock_sites(*site_ids: int) -> None:
     lock_chain()
     for site_id in sorted(set(site_ids)):
         db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :site)"),
+            SITE_LOCK,
             {"namespace": SITE_LOCK_NAMESPACE, "site": site_id},
         )
+
+
+def overdraws(before: int, quantity: int) -> bool:
+    """Tell whether taking ``quantity`` from a bucket holding ``before`` takes it below zero."""
+    return quantity < 0 and before + quantity < 0
 
 
 def add_movement(**values) -> StockMovement:
@@ -54,7 +60,7 @@ def add_movement(**values) -> StockMovement:
     values.setdefault("occurred_at", utcnow())
     movement = StockMovement(overdrawn=False, **values)
     before = queries.bucket_on_hand(movement.site_id, movement.item_id, movement.lot_id)
-    movement.overdrawn = movement.quantity < 0 and before + movement.quantity < 0
+    movement.overdrawn = overdraws(before, movement.quantity)
     db.session.add(movement)
     db.session.flush()
     return movement

@@ -22,9 +22,9 @@ from outreach.mi.models import MINote
 from outreach.mi.queries import (
     AwaitingNote,
     JourneyPoint,
-    awaiting_note,
-    journey,
+    note_by_id,
     note_for_encounter,
+    panel_rows,
     previous_note,
 )
 from outreach.security import Permission, has_permission
@@ -120,9 +120,11 @@ def load_journey(participant: Participant, user: User) -> Journey | None:
     if not has_permission(user, Permission.LOG_ENCOUNTERS) and not access.sees_whole_journey(user):
         return None
     whole = access.sees_whole_journey(user)
-    points = journey(participant.id, author_id=None if whole else user.id)
-    awaiting = awaiting_note(participant.id, user)
-    latest = None if whole else continuity_of(previous_note(participant.id), user)
+    rows = panel_rows(participant.id, user, whole)
+    points, awaiting = rows.points, rows.awaiting
+    latest = None
+    if rows.newest_note_id is not None:
+        latest = continuity_of(note_by_id(rows.newest_note_id), user)
     if not points and not awaiting and latest is None:
         return None
     if points:

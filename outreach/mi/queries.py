@@ -2,11 +2,25 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import contains_eager, lazyload
 
-from outreach.dbtypes import utcnow
+from outreach.dbtypes import UTCDateTime, utcnow
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
 from outreach.mi.models import STAGE_RANK, MINote, Stage
@@ -21,11 +35,21 @@ def live_notes():
     return (MINote.deleted_at.is_(None), Encounter.deleted_at.is_(None))
 
 
+def with_encounter_only():
+    """Load a note with its encounter from the query's own join, and nothing else eagerly.
+
+    The models' joined relationships would otherwise join the encounter a second time with
+    its site, worker and participant, and the author: a seven-table plan for one row.
+    """
+    return (contains_eager(MINote.encounter).lazyload("*"), lazyload(MINote.author))
+
+
 def previous_note(participant_id: int, before: Encounter | None = None) -> MINote | None:
     """Return the participant's newest note, or the newest one before an encounter."""
     query = (
         select(MINote)
         .join(Encounter, Encounter.id == MINote.encounter_id)
+        .options(*with_encounter_only())
         .where(MINote.participant_id == participant_id, *live_notes())
         .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
         .limit(1)
@@ -51,6 +75,17 @@ def newest_note_id(participant_id: int) -> int | None:
     )
 
 
+def note_by_id(note_id: int) -> MINote | None:
+    """Return a note with its encounter (and nothing else loaded eagerly)."""
+    query = (
+        select(MINote)
+        .join(Encounter, Encounter.id == MINote.encounter_id)
+        .options(*with_encounter_only())
+        .where(MINote.id == note_id)
+    )
+    return db.session.scalar(query)
+
+
 def note_for_encounter(encounter_id: int) -> MINote | None:
     """Return the note of an encounter, removed or not."""
     return db.session.scalar(select(MINote).where(MINote.encounter_id == encounter_id))
@@ -70,8 +105,11 @@ class JourneyPoint:
     readiness: int | None
 
 
-def journey(participant_id: int, author_id: int | None = None) -> list[JourneyPoint]:
-    """Return the participant's newest conversations, oldest first (only an author's, if given)."""
+def journey_query(participant_id, author_id=None) -> Select:
+    """Select the participant's newest conversations, newest first (only an author's, if given).
+
+    The ids may be values or bound parameters.
+    """
     query = (
         select(
             MINote.id,
@@ -86,11 +124,10 @@ def journey(participant_id: int, author_id: int | None = None) -> list[JourneyPo
         .join(Encounter, Encounter.id == MINote.encounter_id)
         .where(MINote.participant_id == participant_id, *live_notes())
         .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
-        .limit(JOURNEY_LENGTH)
     )
     if author_id is not None:
         query = query.where(MINote.author_id == author_id)
-    return [JourneyPoint(*row) for row in reversed(db.session.execute(query).all())]
+    return query
 
 
 @dataclass(frozen=True)
@@ -101,29 +138,92 @@ class AwaitingNote:
     occurred_at: datetime
 
 
-def awaiting_note(participant_id: int, user: User, limit: int = 3) -> list[AwaitingNote]:
-    """Return the participant's newest encounters without a note that this user may add to."""
+#: How many encounters awaiting a note the panel offers.
+AWAITING_LIMIT = 3
+
+
+def awaiting_query(own_only: bool) -> Select:
+    """Select the participant's newest encounters without a note (parameters: ``participant_id``;
+    for a worker's own ones also ``user_id``, ``since`` and ``occurred_since``)."""
     query = (
         select(Encounter.id, Encounter.occurred_at)
         .where(
-            Encounter.participant_id == participant_id,
+            Encounter.participant_id == bindparam("participant_id"),
             Encounter.deleted_at.is_(None),
             ~exists().where(MINote.encounter_id == Encounter.id),
         )
         .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
-        .limit(limit)
+        .limit(AWAITING_LIMIT)
     )
-    if user.role != Role.SUPERVISOR:
-        window = timedelta(hours=current_app.config["WORKER_EDIT_HOURS"])
-        backdated = timedelta(days=current_app.config["WORKER_BACKDATE_DAYS"])
-        since = utcnow() - window
+    if own_only:
         query = query.where(
-            Encounter.worker_id == user.id,
-            Encounter.created_at >= since,
+            Encounter.worker_id == bindparam("user_id"),
+            Encounter.created_at >= bindparam("since", type_=UTCDateTime),
             # Bounds the participant's index range, whatever the length of their history.
-            Encounter.occurred_at >= since - backdated,
+            Encounter.occurred_at >= bindparam("occurred_since", type_=UTCDateTime),
         )
-    return [AwaitingNote(*row) for row in db.session.execute(query).all()]
+    return query
+
+
+def awaiting_parameters(user: User) -> dict:
+    """Return the bounds of the encounters a worker may still add a note to."""
+    window = timedelta(hours=current_app.config["WORKER_EDIT_HOURS"])
+    backdated = timedelta(days=current_app.config["WORKER_BACKDATE_DAYS"])
+    since = utcnow() - window
+    return {"user_id": user.id, "since": since, "occurred_since": since - backdated}
+
+
+@dataclass(frozen=True)
+class PanelRows:
+    """What the MI journey panel reads: its points, the encounters awaiting a note, and the
+    id of the participant's newest note by anyone (when asked for)."""
+
+    points: list[JourneyPoint]
+    awaiting: list[AwaitingNote]
+    newest_note_id: int | None
+
+
+#: Which part of the panel query a row belongs to.
+POINT, NEWEST, AWAITING = 0, 1, 2
+
+
+@cache
+def panel_statement(whole: bool, supervisor: bool) -> Select:
+    """Build (once) the panel's UNION ALL: journey points, newest note unless ``whole``, and
+    the encounters awaiting a note (a worker's own ones unless ``supervisor``)."""
+    participant = bindparam("participant_id")
+    author = None if whole else bindparam("user_id")
+    parts = [part_of(POINT, journey_query(participant, author).limit(JOURNEY_LENGTH))]
+    if not whole:
+        parts.append(part_of(NEWEST, journey_query(participant).limit(1)))
+    awaiting = awaiting_query(own_only=not supervisor).subquery()
+    parts.append(select(literal(AWAITING), awaiting.c.id, awaiting.c.occurred_at, *[null()] * 6))
+    return union_all(*parts)
+
+
+def panel_rows(participant_id: int, user: User, whole: bool) -> PanelRows:
+    """Read the MI panel in one statement: the journey (everyone's when ``whole``, else the
+    user's own), the newest note by anyone (unless ``whole``) and the encounters awaiting one."""
+    supervisor = user.role == Role.SUPERVISOR
+    parameters = {"participant_id": participant_id, "user_id": user.id}
+    if not supervisor:
+        parameters.update(awaiting_parameters(user))
+    rows = PanelRows([], [], None)
+    for part, *values in db.session.execute(panel_statement(whole, supervisor), parameters):
+        if part == POINT:
+            rows.points.append(JourneyPoint(*values))
+        elif part == NEWEST:
+            rows = PanelRows(rows.points, rows.awaiting, values[0])
+        else:
+            rows.awaiting.append(AwaitingNote(*values[:2]))
+    rows.points.reverse()
+    return rows
+
+
+def part_of(part: int, query: Select) -> Select:
+    """Return a limited, ordered query as one part of a UNION ALL, tagged with its part."""
+    inner = query.subquery()
+    return select(literal(part), *inner.c)
 
 
 @dataclass(frozen=True)

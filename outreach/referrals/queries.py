@@ -151,7 +151,7 @@ def participant_referrals(participant_id: int, limit: int = PANEL_LIMIT) -> list
     query = (
         live_referrals()
         .where(Referral.participant_id == participant_id)
-        .options(joinedload(Referral.agency), joinedload(Referral.created_by))
+        .options(joinedload(Referral.agency))
         .order_by(
             still_open, Referral.follow_up_on, Referral.referred_on.desc(), Referral.id.desc()
         )

@@ -1,5 +1,6 @@
 """Reads of the supply catalog, in the order the screens show it."""
 
+from functools import cache
 from itertools import groupby
 
 from sqlalchemy import Select, case, func, select
@@ -27,10 +28,15 @@ def all_items() -> list[SupplyItem]:
     return list(db.session.scalars(catalog_order(select(SupplyItem))))
 
 
+@cache
+def active_items_statement() -> Select:
+    """Build (once) the statement of the active items in catalog order."""
+    return catalog_order(select(SupplyItem).where(SupplyItem.active.is_(True)))
+
+
 def active_items() -> list[SupplyItem]:
     """Return the items workers may hand out, in catalog order."""
-    query = select(SupplyItem).where(SupplyItem.active.is_(True))
-    return list(db.session.scalars(catalog_order(query)))
+    return list(db.session.scalars(active_items_statement()))
 
 
 def by_category(items: list[SupplyItem]) -> list[tuple[str, list[SupplyItem]]]:
