@@ -373,7 +373,10 @@ def an_event(action: str, actor: User | None = None, on: date | None = None, **t
     """Record an event by an actor, optionally dated at noon on a day."""
     event = record(action, data={}, actor_id=actor.id if actor else None, **target)
     if on:
-        event.occurred_at = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+        noon = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.id == event.id).values(occurred_at=noon)
+        )
     return event
 
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import Insert, Select, Update, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.event import listens_for
 
@@ -39,7 +39,10 @@ def record(
     data: Mapping | None = None,
     actor_id: int | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction and chain it to the previous one."""
+    """Add an audit event to the current transaction and chain it to the previous one.
+
+    The returned event is not in the session: it carries the id and hashes it was written with.
+    """
     clean = checked_data(data or {})
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
@@ -74,14 +77,50 @@ def append(event: AuditEvent) -> None:
         head = chain_head()
     if head is not None:
         finish(event, head)
-        db.session.add(event)
-        db.session.flush()
+        event.id = db.session.scalar(insert_statement(), row_values(event))
     else:
-        db.session.add(event)
-        db.session.flush()
+        event.id = db.session.scalar(insert_statement(), row_values(event))
         finish(event, chain_head(before=event.id))
-        db.session.flush()
+        seal = {"event_id": event.id, "new_prev_hash": event.prev_hash, "new_hash": event.hash}
+        db.session.execute(seal_statement(), seal)
     connection.info[CHAIN_HEAD] = event.hash
+
+
+#: The columns an event is written with (the id comes from the database).
+ROW_COLUMNS = (
+    "occurred_at",
+    "actor_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "client_address",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def row_values(event: AuditEvent) -> dict:
+    """Return the values an event's row is inserted with."""
+    return {column: getattr(event, column) for column in ROW_COLUMNS}
+
+
+@cache
+def insert_statement() -> Insert:
+    """Build (once) the INSERT of one event, returning its id (a Core insert: no unit of work)."""
+    table = AuditEvent.__table__
+    return insert(table).returning(table.c.id)
+
+
+@cache
+def seal_statement() -> Update:
+    """Build (once) the UPDATE that sets an inserted event's hashes (SQLite's order)."""
+    table = AuditEvent.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("event_id"))
+        .values(prev_hash=bindparam("new_prev_hash"), hash=bindparam("new_hash"))
+    )
 
 
 def chain_head(before: int | None = None) -> str:
