@@ -3,8 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask import current_app
+from sqlalchemy import Insert, insert, inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from outreach.audit.services import record
 from outreach.clients.models import Participant
@@ -97,13 +100,76 @@ def audit_summary(encounter: Encounter) -> dict:
 
 def encounter_create(*, worker: User, data: EncounterInput) -> Encounter:
     """Save a new encounter logged by a worker."""
-    encounter = Encounter(worker_id=worker.id, version=1)
+    now = utcnow()
+    encounter = Encounter(
+        worker_id=worker.id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        deleted_at=None,
+        deleted_by_id=None,
+        delete_reason=None,
+        external_id=None,
+    )
     apply_input(encounter, data)
-    db.session.add(encounter)
-    db.session.flush()
+    insert_new(encounter)
     record("encounter.create", "encounter", encounter.id, data=audit_summary(encounter))
     notify(encounter, "create")
     return encounter
+
+
+def insert_new(encounter: Encounter) -> None:
+    """Insert a new encounter and its lines with Core statements, then attach it to the session.
+
+    Every column is set beforehand, so the object joins the session as if it had just been
+    loaded: listeners and later edits see an ordinary encounter, without the unit of work's
+    cost (about 2 ms per save) for rows written once.
+    """
+    state = inspect(encounter)
+    values = {key: state.dict[key] for key in COLUMN_KEYS if key != "id"}
+    encounter.id = db.session.execute(insert_statements().encounter, values).scalar_one()
+    lines = [*encounter.supplies, *encounter.services]
+    for line in lines:
+        line.encounter_id = encounter.id
+    if encounter.supplies:
+        db.session.execute(insert_statements().supplies, rows_of(encounter.supplies))
+    if encounter.services:
+        db.session.execute(insert_statements().services, rows_of(encounter.services))
+    for instance in (*lines, encounter):
+        make_transient_to_detached(instance)
+    db.session.add(encounter)
+
+
+#: The encounter's column attributes, in table order.
+COLUMN_KEYS = tuple(column.key for column in Encounter.__table__.columns)
+
+
+def rows_of(lines: list) -> list[dict]:
+    """Return the column values of supply or service lines."""
+    return [
+        {column.key: getattr(line, column.key) for column in line.__table__.columns}
+        for line in lines
+    ]
+
+
+@dataclass(frozen=True)
+class InsertStatements:
+    """The Core INSERTs of a new encounter and of its lines."""
+
+    encounter: Insert
+    supplies: Insert
+    services: Insert
+
+
+@cache
+def insert_statements() -> InsertStatements:
+    """Build (once) the INSERTs of a new encounter (returning its id) and of its lines."""
+    table = Encounter.__table__
+    return InsertStatements(
+        insert(table).returning(table.c.id),
+        insert(EncounterSupply.__table__),
+        insert(EncounterService.__table__),
+    )
 
 
 def encounter_update(*, encounter: Encounter, data: EncounterInput, expected_version: int) -> None:

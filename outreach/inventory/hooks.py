@@ -2,10 +2,13 @@
 
 from collections import defaultdict
 from datetime import date
+from functools import cache
 
 from flask import has_request_context
 from flask_login import current_user
+from sqlalchemy import Insert, insert
 
+from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.encounters.sections import register_listener
 from outreach.extensions import db
@@ -82,10 +85,26 @@ def unchanged(lines: list[StockMovement], encounter: Encounter, quantity: int) -
 
 
 def write_lines(movements: list[StockMovement]) -> None:
-    """Add new lines to the ledger with one flush: one multi-row INSERT."""
-    if movements:
-        db.session.add_all(movements)
-        db.session.flush()
+    """Append new lines to the ledger with one Core INSERT (no unit of work: nothing reads
+    these objects back; the ledger is read with queries)."""
+    if not movements:
+        return
+    now = utcnow()
+    rows = [
+        {key: getattr(movement, key) for key in LINE_KEYS} | {"recorded_at": now}
+        for movement in movements
+    ]
+    db.session.execute(line_insert(), rows)
+
+
+#: The columns a new ledger line is written with (the id comes from the database).
+LINE_KEYS = tuple(column.key for column in StockMovement.__table__.columns if column.key != "id")
+
+
+@cache
+def line_insert() -> Insert:
+    """Build (once) the INSERT of ledger lines."""
+    return insert(StockMovement.__table__)
 
 
 def reverse(lines: list[StockMovement]) -> None:

@@ -3,7 +3,7 @@
 from functools import cache
 from itertools import groupby
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 
 from outreach.encounters.models import EncounterSupply
 from outreach.extensions import db
@@ -28,15 +28,28 @@ def all_items() -> list[SupplyItem]:
     return list(db.session.scalars(catalog_order(select(SupplyItem))))
 
 
+#: What the encounter screen needs of an item (read as plain rows, named like the attributes).
+SCREEN_COLUMNS = (
+    SupplyItem.id,
+    SupplyItem.name,
+    SupplyItem.category,
+    SupplyItem.unit,
+    SupplyItem.units_per_pack,
+    SupplyItem.doses_per_unit,
+    SupplyItem.max_per_encounter,
+)
+
+
 @cache
 def active_items_statement() -> Select:
     """Build (once) the statement of the active items in catalog order."""
-    return catalog_order(select(SupplyItem).where(SupplyItem.active.is_(True)))
+    return catalog_order(select(*SCREEN_COLUMNS).where(SupplyItem.active.is_(True)))
 
 
-def active_items() -> list[SupplyItem]:
-    """Return the items workers may hand out, in catalog order."""
-    return list(db.session.scalars(active_items_statement()))
+def active_items() -> list[Row]:
+    """Return the items workers may hand out, in catalog order, as rows with the item's
+    attribute names (the encounter screen only reads them)."""
+    return list(db.session.execute(active_items_statement()))
 
 
 def by_category(items: list[SupplyItem]) -> list[tuple[str, list[SupplyItem]]]:
