@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Insert, Select, String, bindparam, insert, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outreach import sql
 from outreach.dbtypes import UTCDateTime, utcnow
 from outreach.extensions import db
 
@@ -35,7 +36,7 @@ def earlier_statement() -> Select:
 
 def earlier_submission(key: str, entity_type: str) -> int | None:
     """Return the id of what an earlier submit with this key made (400 if another form used it)."""
-    earlier = db.session.execute(earlier_statement(), {"key": key}).first()
+    earlier = sql.execute(earlier_statement(), {"key": key}).first()
     if earlier is None:
         return None
     if earlier.entity_type != entity_type:
@@ -52,7 +53,7 @@ def remember_statement() -> Insert:
 def remember_submission(key: str, entity_type: str, entity_id: int, user_id: int | None) -> None:
     """Record that this key made this record, in the same transaction as the record."""
     values = {"key": key, "entity_type": entity_type, "entity_id": entity_id, "user_id": user_id}
-    db.session.execute(remember_statement(), {**values, "created_at": utcnow()})
+    sql.execute(remember_statement(), {**values, "created_at": utcnow()})
 
 
 def commit_once(key: str, entity_type: str) -> int | None:

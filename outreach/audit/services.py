@@ -13,6 +13,7 @@ from sqlalchemy import Insert, Select, Update, bindparam, insert, select, text, 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.event import listens_for
 
+from outreach import sql
 from outreach.audit.models import AuditEvent
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
@@ -22,6 +23,12 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 727_001
 #: Audit data may hold identifiers, codes of lists and numbers, never free text.
 CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+PAIR_LOCK = text("SELECT pg_advisory_xact_lock(:namespace, :pair_key)")
+#: The materialised CTE takes the chain's lock before the outer SELECT takes the other one.
+CHAIN_THEN_PAIR_LOCK = text(
+    "WITH chain AS MATERIALIZED (SELECT pg_advisory_xact_lock(:key)) "
+    "SELECT pg_advisory_xact_lock(:namespace, :pair_key) FROM chain"
+)
 #: ``Connection.info`` keys: this transaction holds the chain lock / the hash it appended last.
 CHAIN_LOCKED = "outreach_chain_locked"
 CHAIN_HEAD = "outreach_chain_head"
@@ -77,12 +84,12 @@ def append(event: AuditEvent) -> None:
         head = chain_head()
     if head is not None:
         finish(event, head)
-        event.id = db.session.scalar(insert_statement(), row_values(event))
+        event.id = sql.execute(insert_statement(), row_values(event)).scalar_one()
     else:
-        event.id = db.session.scalar(insert_statement(), row_values(event))
+        event.id = sql.execute(insert_statement(), row_values(event)).scalar_one()
         finish(event, chain_head(before=event.id))
         seal = {"event_id": event.id, "new_prev_hash": event.prev_hash, "new_hash": event.hash}
-        db.session.execute(seal_statement(), seal)
+        sql.execute(seal_statement(), seal)
     connection.info[CHAIN_HEAD] = event.hash
 
 
@@ -126,8 +133,8 @@ def seal_statement() -> Update:
 def chain_head(before: int | None = None) -> str:
     """Return the hash of the newest event (before an id), or the genesis hash."""
     if before is None:
-        return db.session.scalar(head_statement(False)) or GENESIS_HASH
-    return db.session.scalar(head_statement(True), {"before": before}) or GENESIS_HASH
+        return sql.execute(head_statement(False)).scalar() or GENESIS_HASH
+    return sql.execute(head_statement(True), {"before": before}).scalar() or GENESIS_HASH
 
 
 @cache
@@ -143,12 +150,21 @@ def finish(event: AuditEvent, previous: str) -> None:
     event.hash = event_hash(event)
 
 
-def lock_chain() -> None:
-    """Serialise chain appends until commit (PostgreSQL; SQLite has one writer), once."""
+def lock_chain(then: tuple[int, int] | None = None) -> None:
+    """Serialise chain appends until commit (PostgreSQL; SQLite has one writer), once a
+    transaction; ``then`` is a (namespace, key) advisory lock to take right after the chain's,
+    in the same round trip (the chain's lock always comes first, so locks never deadlock)."""
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql" and not connection.info.get(CHAIN_LOCKED):
-        connection.execute(CHAIN_LOCK, {"key": CHAIN_LOCK_KEY})
-        connection.info[CHAIN_LOCKED] = True
+    if connection.dialect.name != "postgresql":
+        return
+    pair = {} if then is None else {"namespace": then[0], "pair_key": then[1]}
+    if connection.info.get(CHAIN_LOCKED):
+        if then is not None:
+            connection.execute(PAIR_LOCK, pair)
+        return
+    statement = CHAIN_LOCK if then is None else CHAIN_THEN_PAIR_LOCK
+    connection.execute(statement, {"key": CHAIN_LOCK_KEY, **pair})
+    connection.info[CHAIN_LOCKED] = True
 
 
 @listens_for(Engine, "begin")

@@ -6,6 +6,7 @@ from functools import cache
 
 from sqlalchemy import Integer, Select, bindparam, case, literal, select, union_all
 
+from outreach import sql
 from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
 from outreach.extensions import db
 from outreach.supplies.models import SupplyItem
@@ -36,10 +37,10 @@ def participant_history(participant_id: int, limit: int = HISTORY_LIMIT) -> list
     then the supply and service lines of that same page, read as plain rows.
     """
     parameters = {"participant_id": participant_id, "limit": limit}
-    rows = db.session.execute(history_statements().page, parameters)
+    rows = sql.execute(history_statements().page, parameters)
     entries = {row[0]: HistoryEntry(*row) for row in rows}
     if entries:
-        for encounter_id, kind, label, quantity in db.session.execute(
+        for encounter_id, kind, label, quantity in sql.execute(
             history_statements().lines, parameters
         ):
             if kind == SUPPLY_LINE:
@@ -151,5 +152,5 @@ def site_choices_statement() -> Select:
 
 def site_choices_for(user: User) -> list[tuple[int, str]]:
     """Return active sites for the site menu, the user's own sites first."""
-    rows = db.session.execute(site_choices_statement(), {"user_id": user.id})
+    rows = sql.execute(site_choices_statement(), {"user_id": user.id})
     return [(site_id, name) for site_id, name in rows]

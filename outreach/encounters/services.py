@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import Insert, insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
 
+from outreach import sql
 from outreach.audit.services import record
 from outreach.clients.models import Participant
 from outreach.dbtypes import utcnow
@@ -113,8 +114,9 @@ def encounter_create(*, worker: User, data: EncounterInput) -> Encounter:
     )
     apply_input(encounter, data)
     insert_new(encounter)
-    record("encounter.create", "encounter", encounter.id, data=audit_summary(encounter))
+    # Listeners first: the stock listener takes the audit chain's lock with its site's lock.
     notify(encounter, "create")
+    record("encounter.create", "encounter", encounter.id, data=audit_summary(encounter))
     return encounter
 
 
@@ -127,14 +129,14 @@ def insert_new(encounter: Encounter) -> None:
     """
     state = inspect(encounter)
     values = {key: state.dict[key] for key in COLUMN_KEYS if key != "id"}
-    encounter.id = db.session.execute(insert_statements().encounter, values).scalar_one()
+    encounter.id = sql.execute(insert_statements().encounter, values).scalar_one()
     lines = [*encounter.supplies, *encounter.services]
     for line in lines:
         line.encounter_id = encounter.id
     if encounter.supplies:
-        db.session.execute(insert_statements().supplies, rows_of(encounter.supplies))
+        sql.execute(insert_statements().supplies, rows_of(encounter.supplies))
     if encounter.services:
-        db.session.execute(insert_statements().services, rows_of(encounter.services))
+        sql.execute(insert_statements().services, rows_of(encounter.services))
     for instance in (*lines, encounter):
         make_transient_to_detached(instance)
     db.session.add(encounter)

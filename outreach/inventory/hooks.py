@@ -8,10 +8,10 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import Insert, insert
 
+from outreach import sql
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.encounters.sections import register_listener
-from outreach.extensions import db
 from outreach.inventory import queries
 from outreach.inventory.models import MovementKind, StockMovement
 from outreach.inventory.queries import LotBalance
@@ -94,7 +94,7 @@ def write_lines(movements: list[StockMovement]) -> None:
         {key: getattr(movement, key) for key in LINE_KEYS} | {"recorded_at": now}
         for movement in movements
     ]
-    db.session.execute(line_insert(), rows)
+    sql.execute(line_insert(), rows)
 
 
 #: The columns a new ledger line is written with (the id comes from the database).

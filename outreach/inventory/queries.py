@@ -9,6 +9,7 @@ from itertools import groupby
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, case, func, select
 
+from outreach import sql
 from outreach.extensions import db
 from outreach.inventory.models import MovementKind, StockLot, StockMovement
 from outreach.supplies.models import SupplyItem
@@ -81,9 +82,7 @@ def lot_balances_for_items(site_id: int, item_ids: Iterable[int]) -> dict[int, l
     """Return each item's stock at a site by lot (earliest expiry first, no lot last), one query."""
     parameters = {"site_id": site_id, "item_ids": list(item_ids)}
     balances: dict[int, list[LotBalance]] = {}
-    for item_id, lot_id, expires_on, on_hand in db.session.execute(
-        lot_balances_statement(), parameters
-    ):
+    for item_id, lot_id, expires_on, on_hand in sql.execute(lot_balances_statement(), parameters):
         balances.setdefault(item_id, []).append(LotBalance(lot_id, expires_on, on_hand))
     return balances
 

@@ -42,12 +42,10 @@ def lock_sites(*site_ids: int) -> None:
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    lock_chain()
-    for site_id in sorted(set(site_ids)):
-        db.session.execute(
-            SITE_LOCK,
-            {"namespace": SITE_LOCK_NAMESPACE, "site": site_id},
-        )
+    sites = sorted(set(site_ids))
+    lock_chain(then=(SITE_LOCK_NAMESPACE, sites[0]) if sites else None)
+    for site_id in sites[1:]:
+        db.session.execute(SITE_LOCK, {"namespace": SITE_LOCK_NAMESPACE, "site": site_id})
 
 
 def overdraws(before: int, quantity: int) -> bool:

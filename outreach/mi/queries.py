@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import contains_eager, lazyload
 
+from outreach import sql
 from outreach.dbtypes import UTCDateTime, utcnow
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
@@ -209,7 +210,7 @@ def panel_rows(participant_id: int, user: User, whole: bool) -> PanelRows:
     if not supervisor:
         parameters.update(awaiting_parameters(user))
     rows = PanelRows([], [], None)
-    for part, *values in db.session.execute(panel_statement(whole, supervisor), parameters):
+    for part, *values in sql.execute(panel_statement(whole, supervisor), parameters):
         if part == POINT:
             rows.points.append(JourneyPoint(*values))
         elif part == NEWEST:

@@ -5,6 +5,7 @@ from itertools import groupby
 
 from sqlalchemy import Row, Select, case, func, select
 
+from outreach import sql
 from outreach.encounters.models import EncounterSupply
 from outreach.extensions import db
 from outreach.supplies.models import CATEGORY_LABELS, SupplyCategory, SupplyItem
@@ -49,7 +50,7 @@ def active_items_statement() -> Select:
 def active_items() -> list[Row]:
     """Return the items workers may hand out, in catalog order, as rows with the item's
     attribute names (the encounter screen only reads them)."""
-    return list(db.session.execute(active_items_statement()))
+    return list(sql.execute(active_items_statement()))
 
 
 def by_category(items: list[SupplyItem]) -> list[tuple[str, list[SupplyItem]]]:
