@@ -1,6 +1,9 @@
-"""Safe redirects."""
+"""Safe redirects, record ids from requests, and record URLs built once."""
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from flask import url_for
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -27,3 +30,16 @@ def record_id(raw: str | None) -> int | None:
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ID else None
+
+
+#: Stands for the id while a record URL is built once; no route holds these digits otherwise.
+ID_MARKER = 918273645
+
+
+def record_url_maker(endpoint: str, id_name: str) -> Callable[[int], str]:
+    """Return a function making ``endpoint``'s URL for a record id, with the route built once.
+
+    ``url_for`` costs tens of microseconds, which a 50-row table pays on every row.
+    """
+    template = url_for(endpoint, **{id_name: ID_MARKER})
+    return lambda record: template.replace(str(ID_MARKER), str(record))

@@ -21,6 +21,7 @@ from outreach.encounters.entry import participant_from_answers
 from outreach.encounters.queries import last_supplies, participant_history
 from outreach.extensions import db
 from outreach.security import Permission, permission_required
+from outreach.urls import record_url_maker
 
 blueprint = Blueprint("clients", __name__)
 
@@ -99,6 +100,7 @@ def detail(participant_id: int):
         participant=participant,
         profile=profile,
         history=participant_history(participant.id),
+        encounter_url=record_url_maker("encounters.detail", "encounter_id"),
         panels=loaded_panels(participant, current_user),
     )
 

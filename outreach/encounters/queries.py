@@ -29,6 +29,16 @@ class HistoryEntry:
     #: Service codes, sorted.
     services: list[str] = field(default_factory=list)
 
+    @property
+    def supplies_text(self) -> str:
+        """The supplies as the history shows them: "3 × Cookers, 1 × Naloxone kit", or "—"."""
+        return ", ".join(f"{quantity} × {name}" for quantity, name in self.supplies) or "—"
+
+    @property
+    def services_text(self) -> str:
+        """The services as the history shows them, codes made readable."""
+        return ", ".join(code.replace("_", " ") for code in self.services)
+
 
 def participant_history(participant_id: int, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
     """Return a participant's newest encounters, newest first, with their supplies and services.

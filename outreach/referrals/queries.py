@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Integer, Select, case, func, select
+from sqlalchemy import Integer, Select, bindparam, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.expression import FunctionElement
@@ -147,17 +148,23 @@ def referral_with_history(referral_id: int) -> Referral | None:
 
 def participant_referrals(participant_id: int, limit: int = PANEL_LIMIT) -> list[Referral]:
     """Return a participant's referrals: open ones first by follow-up date, then the newest."""
+    parameters = {"participant_id": participant_id, "limit": limit}
+    return list(db.session.scalars(participant_referrals_statement(), parameters).unique())
+
+
+@cache
+def participant_referrals_statement() -> Select:
+    """Build (once) the participant panel's query (``participant_id`` and ``limit``)."""
     still_open = case((Referral.status.in_(OPEN_STATUSES), 0), else_=1)
-    query = (
+    return (
         live_referrals()
-        .where(Referral.participant_id == participant_id)
+        .where(Referral.participant_id == bindparam("participant_id"))
         .options(joinedload(Referral.agency))
         .order_by(
             still_open, Referral.follow_up_on, Referral.referred_on.desc(), Referral.id.desc()
         )
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return list(db.session.scalars(query).unique())
 
 
 @dataclass(frozen=True)
