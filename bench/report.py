@@ -121,9 +121,11 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "`PRAGMA optimize` (SQLite). Not seeded: the stock ledger (`stock_movements`, "
         "`stock_lots`), referrals and MI notes stay empty, so costs that grow with them (saving "
         "an encounter sums the site's stock of each item handed out) are not measured yet.",
-        "- **Server time.** `time.perf_counter()` around each request made through Flask's test "
-        "client, logged in as a worker: routing, the login gate, form checks, every SQL "
-        "statement, the commit and the template, but no network or browser.",
+        "- **Server time.** `time.perf_counter()` around the application's WSGI call, for "
+        "requests made through Flask's test client logged in as a worker: routing, the login "
+        "gate, form checks, every SQL statement, the commit, the template and the response "
+        "body, but no network, browser or test-client work (encoding the form, the cookie jar), "
+        "which is the client's (`bench.measure.ServerClock`).",
         "- **Operations.** *Save*: `POST /encounters/new` for a random known participant "
         "(`participant_mode=known`), 2–3 supply lines and 1–2 services, a fresh idempotency key "
         "each time; it must answer 302 to the participant's page. *History*: "
