@@ -119,8 +119,9 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "encounter screen writes them. Rows are written in bulk (Core `insert()` executemany on "
         "SQLite, `COPY` on PostgreSQL), then `VACUUM (ANALYZE)` (PostgreSQL) or `ANALYZE` and "
         "`PRAGMA optimize` (SQLite). Not seeded: the stock ledger (`stock_movements`, "
-        "`stock_lots`), referrals and MI notes stay empty, so costs that grow with them (saving "
-        "an encounter sums the site's stock of each item handed out) are not measured yet.",
+        "`stock_lots`), referrals and MI notes start empty (saving an encounter reads the "
+        "running stock balances, a few rows whatever the ledger's length, so an empty ledger "
+        "does not flatter it).",
         "- **Server time.** `time.perf_counter()` around the application's WSGI call, for "
         "requests made through Flask's test client logged in as a worker: routing, the login "
         "gate, form checks, every SQL statement, the commit, the template and the response "

@@ -3,16 +3,17 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from outreach.audit.models import AuditEvent
 from outreach.dbtypes import utcnow
 from outreach.encounters import services as encounter_services
 from outreach.encounters.models import DeleteReason, Encounter
 from outreach.encounters.services import EncounterInput
 from outreach.extensions import db
-from outreach.inventory import hooks, queries, services
-from outreach.inventory.models import MovementKind, StockLot, StockMovement
+from outreach.inventory import balances, hooks, queries, services
+from outreach.inventory.models import MovementKind, StockBalance, StockLot, StockMovement
 from tests import factories
 
 
@@ -461,3 +462,69 @@ def test_imported_encounters_move_no_stock_when_edited(stock):
     imported.external_id = "old-system-1"
     edit(imported, office, {box: 3})
     assert lines_of(imported) == [] and on_hand(office, box) == 10
+
+
+def test_balances_follow_the_ledger_through_every_kind_of_change(stock):
+    office, van, kit, box = stock["office"], stock["van"], stock["kit"], stock["box"]
+    receive(stock, office, kit, 6, "LOT123", soon(90))
+    receive(stock, office, kit, 4, "LOT456", soon(200))
+    receive(stock, office, box, 100)
+    services.stock_transfer(
+        from_site_id=office.id, to_site_id=van.id, item_id=box.id, quantity=30, by=stock["sup"]
+    )
+    services.stock_count(
+        site_id=van.id, item_id=box.id, counted=28, reason="count", by=stock["sup"]
+    )
+    encounter = log(stock, office, {kit: 8, box: 5})
+    edit(encounter, van, {kit: 1, box: 40})
+    gone = log(stock, office, {box: 3})
+    encounter_services.encounter_delete(
+        encounter=gone, reason=DeleteReason.ENTERED_IN_ERROR, by=stock["sup"]
+    )
+    # A line written past the services still reaches its balance: the database keeps it.
+    db.session.add(
+        StockMovement(
+            kind=MovementKind.RECEIVED,
+            site_id=van.id,
+            item_id=kit.id,
+            quantity=2,
+            occurred_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    assert balances.mismatches() == []
+    kept = {
+        (row.site_id, row.item_id, row.lot_key): row.on_hand
+        for row in db.session.scalars(select(StockBalance))
+    }
+    lot = {number: queries.find_lot(kit.id, number).id for number in ("LOT123", "LOT456")}
+    assert kept == {
+        (office.id, kit.id, lot["LOT123"]): 6,
+        (office.id, kit.id, lot["LOT456"]): 4,
+        (office.id, box.id, 0): 70,
+        (van.id, box.id, 0): 28 - 40,
+        (van.id, kit.id, 0): 2 - 1,
+    }
+
+
+def test_check_balances_reports_and_repairs_a_wrong_balance(app, stock):
+    office, box = stock["office"], stock["box"]
+    receive(stock, office, box, 20)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["stock", "check-balances"]).exit_code == 0
+    db.session.execute(update(StockBalance).values(on_hand=999))
+    db.session.commit()
+    found = runner.invoke(args=["stock", "check-balances"])
+    assert found.exit_code == 1
+    assert f"site {office.id} item {box.id} no lot: balance 999, ledger 20" in found.output
+    repaired = runner.invoke(args=["stock", "check-balances", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    db.session.expire_all()
+    assert on_hand(office, box) == 20 and balances.mismatches() == []
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "stock.balances_rebuilt")
+        )
+        == 1
+    )

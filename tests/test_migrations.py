@@ -12,10 +12,13 @@ from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from outreach.dbtypes import utcnow
 from outreach.extensions import db
+from outreach.inventory.models import StockBalance, StockMovement
+from tests import factories
 from tests.conftest import make_test_app, worker_suffix
 
 pytestmark = pytest.mark.slow
@@ -133,3 +136,27 @@ def test_downgrade_to_base_leaves_nothing_and_upgrade_works_again(empty_app):
     upgrade()
     assert current_revision() == script_directory().get_current_head()
     assert schema_differences() == []
+
+
+def test_the_balances_migration_fills_balances_from_the_ledger_and_keeps_them(empty_app):
+    flask_migrate.upgrade(directory=str(MIGRATIONS), revision="a8_security")
+    site, item = factories.make_site("Office"), factories.make_item("Syringes")
+
+    def line(quantity: int) -> None:
+        db.session.add(
+            StockMovement(
+                kind="received",
+                site_id=site.id,
+                item_id=item.id,
+                quantity=quantity,
+                occurred_at=utcnow(),
+            )
+        )
+        db.session.commit()
+
+    line(20)
+    line(5)
+    upgrade()
+    line(7)
+    on_hand = db.session.scalars(select(StockBalance.on_hand)).all()
+    assert on_hand == [32]

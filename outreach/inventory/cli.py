@@ -4,11 +4,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from outreach.audit.services import record
 from outreach.extensions import db
+from outreach.inventory.balances import mismatches, rebuild
 from outreach.inventory.queries import stock_on_hand, stock_warnings
+from outreach.inventory.services import lock_sites
 from outreach.users.models import Site
 
-stock_cli = AppGroup("stock", help="Show stock on hand and stock warnings.")
+stock_cli = AppGroup("stock", help="Show stock on hand and stock warnings; check balances.")
 
 
 @stock_cli.command("on-hand")
@@ -49,3 +52,24 @@ def warnings(days: int | None) -> None:
     if found:
         raise SystemExit(1)
     click.echo("No stock warnings.")
+
+
+@stock_cli.command("check-balances")
+@click.option("--repair", is_flag=True, help="Rebuild the balances from the ledger if they differ.")
+def check_balances(repair: bool) -> None:
+    """Compare the running balances with the ledger's sums; exit 1 if any differ."""
+    wrong = mismatches()
+    for site_id, item_id, lot_key, kept, ledger in wrong:
+        lot = f"lot {lot_key}" if lot_key else "no lot"
+        click.echo(f"site {site_id} item {item_id} {lot}: balance {kept}, ledger {ledger}")
+    if not wrong:
+        click.echo("The balances match the ledger.")
+        return
+    if repair:
+        lock_sites(*db.session.scalars(select(Site.id)))
+        rebuild()
+        record("stock.balances_rebuilt", data={"buckets": len(wrong)})
+        db.session.commit()
+        click.echo(f"Rebuilt the balances from the ledger ({len(wrong)} differed).")
+        return
+    raise SystemExit(1)

@@ -1,4 +1,4 @@
-"""The stock ledger: lots and append-only stock movements."""
+"""The stock ledger: lots, append-only stock movements and their running balances."""
 
 import enum
 from datetime import date, datetime
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -154,3 +155,69 @@ class StockMovement(db.Model):
     def reason_label(self) -> str:
         """Human name of the reason, or an empty string."""
         return REASON_LABELS[MovementReason(self.reason)] if self.reason else ""
+
+
+class StockBalance(db.Model):
+    """What is on hand of one item and lot at one site: the ledger's sum, kept with each line.
+
+    The ledger stays the record; this is its running total, kept by a database trigger on
+    every ledger line inserted (so no writer can forget it, and it costs no round trip), so the
+    encounter screen reads a few rows instead of summing a ledger that grows for years.
+    ``flask stock check-balances`` compares the two. The ledger is append-only: nothing
+    updates or deletes its lines.
+    """
+
+    __tablename__ = "stock_balances"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supply_items.id"), primary_key=True)
+    #: The lot's id, or 0 for stock without a lot (a key column cannot be empty).
+    lot_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("stock_lots.id"), nullable=True)
+    on_hand: Mapped[int] = mapped_column(Integer)
+
+
+#: Adds each new ledger line to its balance (PostgreSQL: a function and a trigger).
+BALANCE_TRIGGER_POSTGRESQL = (
+    """
+    CREATE OR REPLACE FUNCTION stock_balance_add() RETURNS trigger AS $$
+    BEGIN
+        INSERT INTO stock_balances (site_id, item_id, lot_key, lot_id, on_hand)
+        VALUES (NEW.site_id, NEW.item_id, COALESCE(NEW.lot_id, 0), NEW.lot_id, NEW.quantity)
+        ON CONFLICT (site_id, item_id, lot_key)
+        DO UPDATE SET on_hand = stock_balances.on_hand + EXCLUDED.on_hand;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER stock_movements_balance AFTER INSERT ON stock_movements
+    FOR EACH ROW EXECUTE FUNCTION stock_balance_add()
+    """,
+)
+#: The same for SQLite.
+BALANCE_TRIGGER_SQLITE = (
+    """
+    CREATE TRIGGER stock_movements_balance AFTER INSERT ON stock_movements
+    BEGIN
+        INSERT INTO stock_balances (site_id, item_id, lot_key, lot_id, on_hand)
+        VALUES (NEW.site_id, NEW.item_id, COALESCE(NEW.lot_id, 0), NEW.lot_id, NEW.quantity)
+        ON CONFLICT (site_id, item_id, lot_key)
+        DO UPDATE SET on_hand = on_hand + excluded.on_hand;
+    END
+    """,
+)
+
+
+def balance_trigger(dialect: str) -> tuple[str, ...]:
+    """Return the statements that create the balance trigger on a database."""
+    return BALANCE_TRIGGER_POSTGRESQL if dialect == "postgresql" else BALANCE_TRIGGER_SQLITE
+
+
+@event.listens_for(db.metadata, "after_create")
+def create_balance_trigger(metadata, connection, tables=(), **kw) -> None:
+    """Create the trigger once both its tables exist (``create_all``; migrations do their own)."""
+    made = {table.name for table in tables}
+    if {"stock_balances", "stock_movements"} <= made:
+        for statement in balance_trigger(connection.dialect.name):
+            connection.exec_driver_sql(statement)

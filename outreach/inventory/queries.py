@@ -11,7 +11,8 @@ from sqlalchemy import Select, and_, bindparam, case, func, select
 
 from outreach import sql
 from outreach.extensions import db
-from outreach.inventory.models import MovementKind, StockLot, StockMovement
+from outreach.inventory import balances
+from outreach.inventory.models import MovementKind, StockBalance, StockLot, StockMovement
 from outreach.supplies.models import SupplyItem
 from outreach.supplies.queries import CATEGORY_ORDER
 from outreach.templating import local_today
@@ -31,8 +32,8 @@ def bucket(site_id: int, item_id: int, lot_id: int | None):
 
 
 def bucket_on_hand(site_id: int, item_id: int, lot_id: int | None) -> int:
-    """Return what is on hand of one item and lot at one site."""
-    return db.session.scalar(select(ON_HAND).where(bucket(site_id, item_id, lot_id)))
+    """Return what is on hand of one item and lot at one site (its running balance)."""
+    return balances.bucket_on_hand(site_id, item_id, lot_id)
 
 
 def bucket_version(site_id: int, item_id: int, lot_id: int | None) -> int:
@@ -60,20 +61,19 @@ class LotBalance:
 
 @cache
 def lot_balances_statement() -> Select:
-    """Build (once) the lot balances of ``item_ids`` at ``site_id``."""
+    """Build (once) the running balances by lot of ``item_ids`` at ``site_id``."""
     return (
-        select(StockMovement.item_id, StockMovement.lot_id, StockLot.expires_on, ON_HAND)
-        .outerjoin(StockLot, StockLot.id == StockMovement.lot_id)
+        select(StockBalance.item_id, StockBalance.lot_id, StockLot.expires_on, StockBalance.on_hand)
+        .outerjoin(StockLot, StockLot.id == StockBalance.lot_id)
         .where(
-            StockMovement.site_id == bindparam("site_id"),
-            StockMovement.item_id.in_(bindparam("item_ids", expanding=True)),
+            StockBalance.site_id == bindparam("site_id"),
+            StockBalance.item_id.in_(bindparam("item_ids", expanding=True)),
         )
-        .group_by(StockMovement.item_id, StockMovement.lot_id, StockLot.expires_on)
         .order_by(
-            StockMovement.item_id,
+            StockBalance.item_id,
             StockLot.expires_on.is_(None),
             StockLot.expires_on,
-            StockMovement.lot_id,
+            StockBalance.lot_id,
         )
     )
 
