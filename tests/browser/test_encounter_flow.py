@@ -38,6 +38,9 @@ def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
     expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
     assert_accessible(page)
     assert_touch_targets(page)
+    # The date and time gets the whole row, so a 12-hour clock's AM/PM is never cut off.
+    when = page.get_by_label("Date and time").bounding_box()
+    assert when["width"] >= 0.8 * page.locator("fieldset:has(#occurred_at)").bounding_box()["width"]
 
     page.get_by_label("New participant").check()
     page.get_by_label("Mother's first name").fill("Maria")
