@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import cache
 
 from flask import abort
-from sqlalchemy import ForeignKey, Insert, Select, String, bindparam, insert, select
+from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,16 +44,10 @@ def earlier_submission(key: str, entity_type: str) -> int | None:
     return earlier.entity_id
 
 
-@cache
-def remember_statement() -> Insert:
-    """Build (once) the INSERT of a used key (a Core insert: no unit of work)."""
-    return insert(IdempotencyKey.__table__)
-
-
 def remember_submission(key: str, entity_type: str, entity_id: int, user_id: int | None) -> None:
     """Record that this key made this record, in the same transaction as the record."""
     values = {"key": key, "entity_type": entity_type, "entity_id": entity_id, "user_id": user_id}
-    sql.execute(remember_statement(), {**values, "created_at": utcnow()})
+    sql.execute(sql.insert_into(IdempotencyKey.__table__), {**values, "created_at": utcnow()})
 
 
 def commit_once(key: str, entity_type: str) -> int | None:

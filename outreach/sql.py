@@ -1,6 +1,8 @@
 """Run prebuilt Core statements on the session's connection, past the ORM's execution layer."""
 
-from sqlalchemy import CursorResult, Executable
+from functools import cache
+
+from sqlalchemy import CursorResult, Executable, Insert, Table, insert
 
 from outreach.extensions import db
 
@@ -14,3 +16,19 @@ def execute(statement: Executable, parameters=None) -> CursorResult:
     session = db.session()
     session.flush()
     return session.connection().execute(statement, parameters)
+
+
+@cache
+def insert_into(table: Table, returning: str | None = None) -> Insert:
+    """Build (once per table) a Core INSERT, returning one column if asked (the new id)."""
+    statement = insert(table)
+    return statement.returning(table.c[returning]) if returning else statement
+
+
+def row_values(instance) -> dict:
+    """Return an ORM object's column values for a Core INSERT (the database assigns ``id``)."""
+    return {
+        column.key: getattr(instance, column.key)
+        for column in instance.__table__.columns
+        if column.key != "id"
+    }

@@ -17,23 +17,30 @@ from sqlalchemy.orm import Session
 
 from outreach.extensions import db
 
-#: ``Connection.info`` key: a statement other than SELECT ran in the current transaction.
-WROTE = "outreach_wrote"
+#: ``Connection.info`` key: what this connection's current transaction has done so far.
+STATE = "outreach_transaction"
+#: State key: a statement other than SELECT ran in the transaction.
+WROTE = "wrote"
 #: ``Session.info`` key: the connection of the session's current transaction.
 CONNECTION = "outreach_connection"
 
 
 @event.listens_for(Engine, "begin")
 def transaction_began(connection: Connection) -> None:
-    """Start each transaction as read-only."""
-    connection.info.pop(WROTE, None)
+    """Start each transaction with no state: read-only, holding no lock of ours."""
+    connection.info[STATE] = {}
+
+
+def transaction_state(connection: Connection) -> dict:
+    """Return the state of the connection's current transaction (emptied when one begins)."""
+    return connection.info.setdefault(STATE, {})
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def note_writes(connection, cursor, statement, parameters, context, executemany) -> None:
     """Mark the transaction as written to by anything that is not a plain SELECT."""
     if statement.lstrip()[:6].upper() != "SELECT":
-        connection.info[WROTE] = True
+        transaction_state(connection)[WROTE] = True
 
 
 @event.listens_for(Session, "after_begin")
@@ -49,7 +56,7 @@ def read_only(session: Session) -> bool:
         return False
     if session.new or session.dirty or session.deleted:
         return False
-    return not connection.info.get(WROTE, False)
+    return not transaction_state(connection).get(WROTE, False)
 
 
 def init_transactions(app: Flask) -> None:

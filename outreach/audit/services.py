@@ -9,19 +9,17 @@ from functools import cache
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Insert, Select, Update, bindparam, insert, select, text, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.event import listens_for
+from sqlalchemy import Select, Update, bindparam, select, text, update
 
 from outreach import sql
 from outreach.audit.models import AuditEvent
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
+from outreach.transactions import transaction_state
 
 GENESIS_HASH = "0" * 64
 #: Advisory lock key that serialises the chain on PostgreSQL.
 CHAIN_LOCK_KEY = 727_001
-#: Audit data may hold identifiers, codes of lists and numbers, never free text.
 CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 PAIR_LOCK = text("SELECT pg_advisory_xact_lock(:namespace, :pair_key)")
 #: The materialised CTE takes the chain's lock before the outer SELECT takes the other one.
@@ -29,9 +27,10 @@ CHAIN_THEN_PAIR_LOCK = text(
     "WITH chain AS MATERIALIZED (SELECT pg_advisory_xact_lock(:key)) "
     "SELECT pg_advisory_xact_lock(:namespace, :pair_key) FROM chain"
 )
-#: ``Connection.info`` keys: this transaction holds the chain lock / the hash it appended last.
-CHAIN_LOCKED = "outreach_chain_locked"
-CHAIN_HEAD = "outreach_chain_head"
+#: Transaction state keys: this transaction holds the chain lock / the hash it appended last.
+CHAIN_LOCKED = "chain_locked"
+CHAIN_HEAD = "chain_head"
+#: Audit data may hold identifiers, codes of lists and numbers, never free text.
 SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+-]{0,64}$")
 
 
@@ -77,46 +76,21 @@ def append(event: AuditEvent) -> None:
     its hashes are set after the head is read.
     """
     connection = db.session.connection()
-    postgresql = connection.dialect.name == "postgresql"
-    head = connection.info.get(CHAIN_HEAD)
-    if head is None and postgresql:
+    state = transaction_state(connection)
+    head = state.get(CHAIN_HEAD)
+    if head is None and connection.dialect.name == "postgresql":
         lock_chain()
         head = chain_head()
+    written = sql.insert_into(AuditEvent.__table__, returning="id")
     if head is not None:
         finish(event, head)
-        event.id = sql.execute(insert_statement(), row_values(event)).scalar_one()
+        event.id = sql.execute(written, sql.row_values(event)).scalar_one()
     else:
-        event.id = sql.execute(insert_statement(), row_values(event)).scalar_one()
+        event.id = sql.execute(written, sql.row_values(event)).scalar_one()
         finish(event, chain_head(before=event.id))
         seal = {"event_id": event.id, "new_prev_hash": event.prev_hash, "new_hash": event.hash}
         sql.execute(seal_statement(), seal)
-    connection.info[CHAIN_HEAD] = event.hash
-
-
-#: The columns an event is written with (the id comes from the database).
-ROW_COLUMNS = (
-    "occurred_at",
-    "actor_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "client_address",
-    "data",
-    "prev_hash",
-    "hash",
-)
-
-
-def row_values(event: AuditEvent) -> dict:
-    """Return the values an event's row is inserted with."""
-    return {column: getattr(event, column) for column in ROW_COLUMNS}
-
-
-@cache
-def insert_statement() -> Insert:
-    """Build (once) the INSERT of one event, returning its id (a Core insert: no unit of work)."""
-    table = AuditEvent.__table__
-    return insert(table).returning(table.c.id)
+    state[CHAIN_HEAD] = event.hash
 
 
 @cache
@@ -157,21 +131,15 @@ def lock_chain(then: tuple[int, int] | None = None) -> None:
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         return
+    state = transaction_state(connection)
     pair = {} if then is None else {"namespace": then[0], "pair_key": then[1]}
-    if connection.info.get(CHAIN_LOCKED):
+    if state.get(CHAIN_LOCKED):
         if then is not None:
             connection.execute(PAIR_LOCK, pair)
         return
     statement = CHAIN_LOCK if then is None else CHAIN_THEN_PAIR_LOCK
     connection.execute(statement, {"key": CHAIN_LOCK_KEY, **pair})
-    connection.info[CHAIN_LOCKED] = True
-
-
-@listens_for(Engine, "begin")
-def forget_chain_state(connection: Connection) -> None:
-    """A new transaction holds no chain lock and knows no head yet."""
-    connection.info.pop(CHAIN_LOCKED, None)
-    connection.info.pop(CHAIN_HEAD, None)
+    state[CHAIN_LOCKED] = True
 
 
 def client_address() -> str:

@@ -1,31 +1,12 @@
-"""Running stock balances (kept by a trigger on the ledger): reads, check and repair."""
+"""Running stock balances (kept by a trigger on the ledger): check them and repair them."""
 
-from functools import cache
+from sqlalchemy import Select, func, literal, select
 
-from sqlalchemy import Select, bindparam, func, literal, select
-
-from outreach import sql
 from outreach.extensions import db
 from outreach.inventory.models import StockBalance, StockMovement
 
 #: ``lot_key`` of stock without a lot.
 NO_LOT = 0
-
-
-@cache
-def bucket_statement() -> Select:
-    """Build (once) the read of one balance (``site_id``, ``item_id``, ``lot_key``)."""
-    return select(StockBalance.on_hand).where(
-        StockBalance.site_id == bindparam("site_id"),
-        StockBalance.item_id == bindparam("item_id"),
-        StockBalance.lot_key == bindparam("lot_key"),
-    )
-
-
-def bucket_on_hand(site_id: int, item_id: int, lot_id: int | None) -> int:
-    """Return what is on hand of one item and lot at one site."""
-    parameters = {"site_id": site_id, "item_id": item_id, "lot_key": lot_id or NO_LOT}
-    return sql.execute(bucket_statement(), parameters).scalar() or 0
 
 
 def ledger_sums() -> Select:

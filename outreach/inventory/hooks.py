@@ -2,11 +2,9 @@
 
 from collections import defaultdict
 from datetime import date
-from functools import cache
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import Insert, insert
 
 from outreach import sql
 from outreach.dbtypes import utcnow
@@ -90,21 +88,8 @@ def write_lines(movements: list[StockMovement]) -> None:
     if not movements:
         return
     now = utcnow()
-    rows = [
-        {key: getattr(movement, key) for key in LINE_KEYS} | {"recorded_at": now}
-        for movement in movements
-    ]
-    sql.execute(line_insert(), rows)
-
-
-#: The columns a new ledger line is written with (the id comes from the database).
-LINE_KEYS = tuple(column.key for column in StockMovement.__table__.columns if column.key != "id")
-
-
-@cache
-def line_insert() -> Insert:
-    """Build (once) the INSERT of ledger lines."""
-    return insert(StockMovement.__table__)
+    rows = [sql.row_values(movement) | {"recorded_at": now} for movement in movements]
+    sql.execute(sql.insert_into(StockMovement.__table__), rows)
 
 
 def reverse(lines: list[StockMovement]) -> None:

@@ -1,4 +1,5 @@
-"""Reads of the stock ledger: every figure is a SQL sum of movements."""
+"""Reads of the stock ledger: figures are SQL sums of movements; the encounter screen's
+bucket and lot reads use the running balances the ledger's trigger keeps."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, select
 
 from outreach import sql
 from outreach.extensions import db
-from outreach.inventory import balances
+from outreach.inventory.balances import NO_LOT
 from outreach.inventory.models import MovementKind, StockBalance, StockLot, StockMovement
 from outreach.supplies.models import SupplyItem
 from outreach.supplies.queries import CATEGORY_ORDER
@@ -31,9 +32,20 @@ def bucket(site_id: int, item_id: int, lot_id: int | None):
     )
 
 
+@cache
+def bucket_statement() -> Select:
+    """Build (once) the read of one running balance (``site_id``, ``item_id``, ``lot_key``)."""
+    return select(StockBalance.on_hand).where(
+        StockBalance.site_id == bindparam("site_id"),
+        StockBalance.item_id == bindparam("item_id"),
+        StockBalance.lot_key == bindparam("lot_key"),
+    )
+
+
 def bucket_on_hand(site_id: int, item_id: int, lot_id: int | None) -> int:
     """Return what is on hand of one item and lot at one site (its running balance)."""
-    return balances.bucket_on_hand(site_id, item_id, lot_id)
+    parameters = {"site_id": site_id, "item_id": item_id, "lot_key": lot_id or NO_LOT}
+    return sql.execute(bucket_statement(), parameters).scalar() or 0
 
 
 def bucket_version(site_id: int, item_id: int, lot_id: int | None) -> int:

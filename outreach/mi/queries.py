@@ -36,6 +36,19 @@ def live_notes():
     return (MINote.deleted_at.is_(None), Encounter.deleted_at.is_(None))
 
 
+def newest_first(participant_id, *columns) -> Select:
+    """Select columns of a participant's live notes, newest conversation first.
+
+    The id may be a value or a bound parameter.
+    """
+    return (
+        select(*columns)
+        .join(Encounter, Encounter.id == MINote.encounter_id)
+        .where(MINote.participant_id == participant_id, *live_notes())
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+    )
+
+
 def with_encounter_only():
     """Load a note with its encounter from the query's own join, and nothing else eagerly.
 
@@ -47,14 +60,7 @@ def with_encounter_only():
 
 def previous_note(participant_id: int, before: Encounter | None = None) -> MINote | None:
     """Return the participant's newest note, or the newest one before an encounter."""
-    query = (
-        select(MINote)
-        .join(Encounter, Encounter.id == MINote.encounter_id)
-        .options(*with_encounter_only())
-        .where(MINote.participant_id == participant_id, *live_notes())
-        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
-        .limit(1)
-    )
+    query = newest_first(participant_id, MINote).options(*with_encounter_only()).limit(1)
     if before is not None:
         query = query.where(
             or_(
@@ -67,13 +73,7 @@ def previous_note(participant_id: int, before: Encounter | None = None) -> MINot
 
 def newest_note_id(participant_id: int) -> int | None:
     """Return the id of the participant's newest note (the one shown for continuity)."""
-    return db.session.scalar(
-        select(MINote.id)
-        .join(Encounter, Encounter.id == MINote.encounter_id)
-        .where(MINote.participant_id == participant_id, *live_notes())
-        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(newest_first(participant_id, MINote.id).limit(1))
 
 
 def note_by_id(note_id: int) -> MINote | None:
@@ -111,20 +111,16 @@ def journey_query(participant_id, author_id=None) -> Select:
 
     The ids may be values or bound parameters.
     """
-    query = (
-        select(
-            MINote.id,
-            Encounter.occurred_at,
-            MINote.author_id,
-            MINote.focus,
-            MINote.stage,
-            MINote.importance,
-            MINote.confidence,
-            MINote.readiness,
-        )
-        .join(Encounter, Encounter.id == MINote.encounter_id)
-        .where(MINote.participant_id == participant_id, *live_notes())
-        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+    query = newest_first(
+        participant_id,
+        MINote.id,
+        Encounter.occurred_at,
+        MINote.author_id,
+        MINote.focus,
+        MINote.stage,
+        MINote.importance,
+        MINote.confidence,
+        MINote.readiness,
     )
     if author_id is not None:
         query = query.where(MINote.author_id == author_id)
