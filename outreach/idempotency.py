@@ -44,15 +44,16 @@ def earlier_submission(key: str, entity_type: str) -> int | None:
     return earlier.entity_id
 
 
-def remember_submission(key: str, entity_type: str, entity_id: int, user_id: int | None) -> None:
-    """Record that this key made this record, in the same transaction as the record."""
+def commit_once(key: str, entity_type: str, entity_id: int, user_id: int | None) -> int | None:
+    """Record that this key made this record and commit both; if a concurrent submit with the
+    same key won, roll back and return the winner's record.
+
+    The key's INSERT and the commit share one ``try``: the conflict shows at the INSERT, or at
+    the commit when the INSERT went out in a pipeline (``outreach.pipeline``).
+    """
     values = {"key": key, "entity_type": entity_type, "entity_id": entity_id, "user_id": user_id}
-    sql.execute(sql.insert_into(IdempotencyKey.__table__), {**values, "created_at": utcnow()})
-
-
-def commit_once(key: str, entity_type: str) -> int | None:
-    """Commit; if a concurrent submit with the same key won, roll back and return its record."""
     try:
+        sql.send(sql.insert_into(IdempotencyKey.__table__), {**values, "created_at": utcnow()})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -5,6 +5,10 @@ from functools import cache
 from sqlalchemy import CursorResult, Executable, Insert, Table, insert
 
 from outreach.extensions import db
+from outreach.pipeline import NO_ANSWER
+
+#: Execution options of a statement sent without waiting for its answer.
+UNANSWERED = {NO_ANSWER: True}
 
 
 def execute(statement: Executable, parameters=None) -> CursorResult:
@@ -18,11 +22,24 @@ def execute(statement: Executable, parameters=None) -> CursorResult:
     return session.connection().execute(statement, parameters)
 
 
+def send(statement: Executable, parameters=None) -> None:
+    """Execute a statement whose answer nobody reads; in a pipeline it goes out with the next
+    statement that needs an answer (``outreach.pipeline``). An INSERT must be ``inline``, as
+    ``insert_into`` builds it, or SQLAlchemy would wait for the new row's key."""
+    session = db.session()
+    session.flush()
+    session.connection().execute(statement, parameters, execution_options=UNANSWERED)
+
+
 @cache
 def insert_into(table: Table, returning: str | None = None) -> Insert:
-    """Build (once per table) a Core INSERT, returning one column if asked (the new id)."""
+    """Build (once per table) a Core INSERT, returning one column if asked (the new id).
+
+    Without ``returning`` the INSERT is ``inline``: SQLAlchemy would otherwise add
+    ``RETURNING id`` to a one-row insert to learn the new key, and wait for that answer.
+    """
     statement = insert(table)
-    return statement.returning(table.c[returning]) if returning else statement
+    return statement.returning(table.c[returning]) if returning else statement.inline()
 
 
 def row_values(instance) -> dict:

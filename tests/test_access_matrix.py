@@ -125,7 +125,7 @@ def an_import_event(me: User | None = None) -> int:
     from outreach.audit.services import record
 
     counts = {"rows": 1, "encounters": 1, "skipped": 0, "participants": 0, "referrals": 0}
-    return record("import.encounters", "import", None, data=counts).id
+    return record("import.encounters", "import", None, data=counts, with_id=True).id
 
 
 def an_encounter(me: User | None = None):

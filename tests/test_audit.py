@@ -291,7 +291,10 @@ def test_a_new_participant_leaves_no_code_in_the_log(app):
 
 def a_short_chain(length: int = 4) -> list[int]:
     """Record a few events and return their ids."""
-    ids = [record("test.step", "thing", number, data={"n": number}).id for number in range(length)]
+    ids = [
+        record("test.step", "thing", number, data={"n": number}, with_id=True).id
+        for number in range(length)
+    ]
     db.session.commit()
     return ids
 
@@ -371,7 +374,7 @@ def listed_actions(response) -> list[str]:
 
 def an_event(action: str, actor: User | None = None, on: date | None = None, **target):
     """Record an event by an actor, optionally dated at noon on a day."""
-    event = record(action, data={}, actor_id=actor.id if actor else None, **target)
+    event = record(action, data={}, actor_id=actor.id if actor else None, with_id=True, **target)
     if on:
         noon = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
         db.session.execute(

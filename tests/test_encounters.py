@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from outreach.audit.models import AuditEvent
 from outreach.clients.models import Participant
 from outreach.dbtypes import utcnow
+from outreach.encounters import views
 from outreach.encounters.models import Encounter, EncounterSupply
 from outreach.extensions import db
 from outreach.templating import program_zone
@@ -236,6 +237,24 @@ def test_double_submit_makes_one_encounter(client, login_as, setting):
     assert count(Encounter) == 1
     encounter_id = db.session.scalar(select(Encounter.id))
     assert second.headers["Location"].endswith(f"/encounters/{encounter_id}")
+
+
+def test_racing_double_submit_ends_on_the_first_encounter(client, login_as, setting, monkeypatch):
+    login_as("worker")
+    form = encounter_form(setting, **{f"supply-{setting['box'].id}": "1"})
+    assert client.post("/encounters/new", data=form).status_code == 302
+    first_id = db.session.scalar(select(Encounter.id))
+    # The second submit checked its key before the first one committed: the key's INSERT
+    # (SQLite) or the commit (PostgreSQL, where the INSERT went out in a pipeline) refuses it.
+    monkeypatch.setattr(views, "earlier_submission", lambda key, entity_type: None)
+    again = client.post("/encounters/new", data=form)
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/encounters/{first_id}")
+    db.session.expire_all()
+    assert count(Encounter) == 1
+    assert count(EncounterSupply) == 1
+    creates = select(func.count()).where(AuditEvent.action == "encounter.create")
+    assert db.session.scalar(creates) == 1
 
 
 def test_estimated_collection_uses_the_litre_factor(client, login_as, setting):

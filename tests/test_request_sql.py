@@ -4,12 +4,19 @@ small fixed number of statements whatever the size of the data."""
 from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
+from outreach import sql
+from outreach.audit.services import verify_chain
 from outreach.dbtypes import utcnow
-from outreach.encounters.models import EncounterService
+from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
 from outreach.extensions import db
+from outreach.idempotency import IdempotencyKey
+from outreach.inventory.models import StockMovement
+from outreach.pipeline import pipelined
 from outreach.users.models import Site
 from tests import factories
 from tests.conftest import make_test_app
@@ -149,3 +156,65 @@ def test_saving_an_encounter_runs_a_bounded_number_of_statements(app, client, lo
     # lock on PostgreSQL, balances, lines: one multi-row INSERT on PostgreSQL); the key.
     assert len(seen["statements"]) <= (14 if backend == "postgresql" else 17)
     assert seen["commit"] == 1
+
+
+def saving_form(worker):
+    """Return a known participant's encounter form with three supply lines and two services."""
+    site = factories.make_site()
+    items = [factories.make_item(name=f"Item {number}") for number in range(3)]
+    participant = factories.make_participant()
+    factories.make_encounter(worker, site, participant)
+    db.session.commit()
+    return participant, encounter_form(
+        {"site": site},
+        participant_mode="known",
+        participant_id=str(participant.id),
+        services=["hiv_test", "education"],
+        **{f"supply-{item.id}": "2" for item in items},
+    )
+
+
+def rows(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_postgresql_sends_the_saves_writes_without_waiting_for_each(
+    app, client, login_as, backend, monkeypatch
+):
+    if backend != "postgresql":
+        pytest.skip("pipeline mode is PostgreSQL's")
+    participant, form = saving_form(login_as("worker"))
+    waits = []
+    real_sync = psycopg.Pipeline.sync
+
+    def counted_sync(pipeline):
+        waits.append(pipeline)
+        real_sync(pipeline)
+
+    monkeypatch.setattr(psycopg.Pipeline, "sync", counted_sync)
+    before = rows(Encounter), rows(StockMovement)
+    response = client.post(f"/encounters/new?participant={participant.id}", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # Answers awaited: the new encounter's id, the stock balances, the audit chain's head.
+    # Its lines, the locks, the ledger lines, the audit event and the key go out unanswered.
+    assert len(waits) == 3
+    db.session.expire_all()
+    assert (rows(Encounter), rows(StockMovement)) == (before[0] + 1, before[1] + 3)
+    encounter = db.session.scalar(select(Encounter).order_by(Encounter.id.desc()))
+    assert (rows(EncounterSupply), rows(EncounterService)) == (3, 2)
+    assert db.session.scalar(select(IdempotencyKey.entity_id)) == encounter.id
+    assert list(verify_chain()) == []
+
+
+def test_a_failed_queued_write_fails_the_commit_and_writes_nothing(app, backend):
+    with pytest.raises(IntegrityError), pipelined():
+        sql.send(insert(Site).inline().values(name="Queued", kind="fixed", active=True))
+        # No such encounter: PostgreSQL reports it at the commit, SQLite at once.
+        sql.send(insert(EncounterService).values(encounter_id=999_999, service="hiv_test"))
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalars(select(Site.name)).all() == []
+    # The connection left pipeline mode with the transaction: it serves the next one.
+    db.session.add(Site(name="Next", kind="fixed", active=True))
+    db.session.commit()
+    assert db.session.scalars(select(Site.name)).all() == ["Next"]

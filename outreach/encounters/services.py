@@ -135,7 +135,7 @@ def insert_new(encounter: Encounter) -> None:
         (EncounterService, encounter.services),
     ):
         if rows:
-            sql.execute(sql.insert_into(table.__table__), [sql.row_values(row) for row in rows])
+            sql.send(sql.insert_into(table.__table__), [sql.row_values(row) for row in rows])
     for instance in (*lines, encounter):
         make_transient_to_detached(instance)
     db.session.add(encounter)

@@ -15,7 +15,8 @@ from outreach.encounters.models import Encounter
 from outreach.encounters.queries import last_supplies, recent_encounters, site_choices_for
 from outreach.encounters.sections import SectionContext, SectionInput, sections
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
+from outreach.pipeline import pipelined
 from outreach.security import Permission, has_permission, permission_required
 from outreach.supplies.queries import active_items_by_category
 from outreach.templating import program_zone
@@ -91,6 +92,23 @@ def new():
     extras = read_sections(context)
     if data is None or any(extra.errors for extra in extras.values()):
         return render_form(form, supplies, participant, status=422, extras=extras)
+    with pipelined():
+        encounter = save_encounter(data, pending, extras)
+        participant_id = encounter.participant_id
+        winner = commit_once(key, "encounter", encounter.id, current_user.id)
+    if winner:
+        flash("This encounter was already saved.", "info")
+        return redirect(url_for("encounters.detail", encounter_id=winner))
+    flash("Encounter saved.", "success")
+    if participant_id:
+        return redirect(url_for("clients.detail", participant_id=participant_id))
+    return redirect(url_for("encounters.new"))
+
+
+def save_encounter(
+    data: services.EncounterInput, pending: NewParticipant | None, extras: dict
+) -> Encounter:
+    """Write a checked encounter, with its new participant and its extra sections."""
     if isinstance(pending, NewParticipant):
         data.participant = participant_create(
             code=pending.code,
@@ -100,15 +118,7 @@ def new():
     encounter = services.encounter_create(worker=current_user, data=data)
     for section in sections():
         section.save(encounter, extras[section.key], current_user)
-    remember_submission(key, "encounter", encounter.id, current_user.id)
-    participant_id = encounter.participant_id
-    if winner := commit_once(key, "encounter"):
-        flash("This encounter was already saved.", "info")
-        return redirect(url_for("encounters.detail", encounter_id=winner))
-    flash("Encounter saved.", "success")
-    if participant_id:
-        return redirect(url_for("clients.detail", participant_id=participant_id))
-    return redirect(url_for("encounters.new"))
+    return encounter
 
 
 def chosen_participant() -> Participant | None:

@@ -115,7 +115,9 @@ def import_encounters(*, rows: list[ImportRow], dry_run: bool, actor: User | Non
     insert_details(todo, encounter_ids)
     referrals.write(todo, encounter_ids, participant_ids, now)
     bulk.refresh_statistics(WRITTEN_TABLES + referrals.TABLES, len(todo))
-    event = record(AUDIT_ACTION, "import", None, data=report.counts(), actor_id=actor_id)
+    event = record(
+        AUDIT_ACTION, "import", None, data=report.counts(), actor_id=actor_id, with_id=True
+    )
     report.event_id = event.id
     return report
 

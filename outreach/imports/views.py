@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.audit.models import AuditEvent
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.imports import services
 from outreach.imports.forms import ImportForm
 from outreach.imports.parser import COLUMNS, REQUIRED
@@ -43,10 +43,9 @@ def upload():
     data = form.file.data.read()
     try:
         report = services.import_file(data=data, dry_run=form.dry_run.data, actor=current_user)
-        if report.ok and not report.dry_run:
-            remember_submission(key, ENTITY, report.event_id, current_user.id)
-            if winner := commit_once(key, ENTITY):
-                return already_imported(winner)
+        saving = report.ok and not report.dry_run
+        if saving and (winner := commit_once(key, ENTITY, report.event_id, current_user.id)):
+            return already_imported(winner)
     except IntegrityError:
         db.session.rollback()
         form.file.errors = [CONCURRENT]

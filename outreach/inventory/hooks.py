@@ -89,7 +89,7 @@ def write_lines(movements: list[StockMovement]) -> None:
         return
     now = utcnow()
     rows = [sql.row_values(movement) | {"recorded_at": now} for movement in movements]
-    sql.execute(sql.insert_into(StockMovement.__table__), rows)
+    sql.send(sql.insert_into(StockMovement.__table__), rows)
 
 
 def reverse(lines: list[StockMovement]) -> None:

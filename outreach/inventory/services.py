@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import text
 
+from outreach import sql
 from outreach.audit.services import lock_chain, record
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
@@ -45,7 +46,7 @@ def lock_sites(*site_ids: int) -> None:
     sites = sorted(set(site_ids))
     lock_chain(then=(SITE_LOCK_NAMESPACE, sites[0]) if sites else None)
     for site_id in sites[1:]:
-        db.session.execute(SITE_LOCK, {"namespace": SITE_LOCK_NAMESPACE, "site": site_id})
+        sql.send(SITE_LOCK, {"namespace": SITE_LOCK_NAMESPACE, "site": site_id})
 
 
 def overdraws(before: int, quantity: int) -> bool:

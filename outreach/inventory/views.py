@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.inventory import checks, history, queries, services
 from outreach.inventory.forms import (
     CountForm,
@@ -81,8 +81,6 @@ def save_change(form: StockForm, change: Callable[[], StockMovement | None], ver
         return already_saved()
     try:
         movement = change()
-        if movement is not None:
-            remember_submission(key, ENTITY, movement.id, current_user.id)
     except services.StockError as error:
         db.session.rollback()
         for field, message in error.errors.items():
@@ -100,7 +98,7 @@ def save_change(form: StockForm, change: Callable[[], StockMovement | None], ver
         db.session.rollback()
         flash("The count matches the ledger; nothing to correct.", "info")
         return redirect(url_for("inventory.index"))
-    if commit_once(key, ENTITY):
+    if commit_once(key, ENTITY, movement.id, current_user.id):
         return already_saved()
     flash(f"{verb}: {describe(movement)}.", "success")
     return redirect(url_for("inventory.index"))

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.mi import access, services
 from outreach.mi.crypto import NotesKeyError
 from outreach.mi.forms import (
@@ -128,9 +128,8 @@ def add(encounter_id: int):
     if not form.validate() or entry.errors:
         return render_form(form, encounter, entry.values, entry.errors, status=422)
     note = services.mi_note_create(encounter=encounter, author=current_user, data=entry.payload)
-    remember_submission(key, "mi_note", note.id, current_user.id)
     try:
-        winner = commit_once(key, "mi_note")
+        winner = commit_once(key, "mi_note", note.id, current_user.id)
     except IntegrityError:
         return already_saved(encounter, None)
     if winner:

@@ -12,7 +12,7 @@ from outreach.clients.models import Participant
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.referrals import agencies, services
 from outreach.referrals.forms import (
     TYPE_CHOICES,
@@ -166,7 +166,6 @@ def status(referral_id: int):
             reason_text=form.reason_text.data,
             expected_status=form.expected_status.data,
         )
-        remember_submission(key, "referral_status", change.id, current_user.id)
     except services.ReferralError as error:
         if not referral.can_follow_up:
             flash(" ".join(error.errors.values()), "error")
@@ -176,7 +175,7 @@ def status(referral_id: int):
         db.session.rollback()
         flash("Someone changed this referral at the same moment; check it and try again.", "error")
         return redirect(url_for("referrals.detail", referral_id=referral_id))
-    if commit_once(key, "referral_status"):
+    if commit_once(key, "referral_status", change.id, current_user.id):
         flash("This change was already saved.", "info")
         return after_status(form, referral)
     flash(f"Referral {STATUS_LABELS[change.to_status].lower()}.", "success")
@@ -220,8 +219,7 @@ def create_referral(form: ReferralForm, participant: Participant):
     except services.ReferralError as error:
         form_errors(form, error, "referral_type")
         return None
-    remember_submission(key, "referral", referral.id, current_user.id)
-    commit_once(key, "referral")
+    commit_once(key, "referral", referral.id, current_user.id)
     return redirect(url_for("clients.detail", participant_id=participant.id))
 
 
@@ -295,8 +293,7 @@ def agency_create():
         except services.ReferralError as error:
             form_errors(form, error, "name")
         else:
-            remember_submission(key, "agency", agency.id, current_user.id)
-            commit_once(key, "agency")
+            commit_once(key, "agency", agency.id, current_user.id)
             flash(f"{agency.name} is added to the directory.", "success")
             return redirect(url_for("referrals.agencies_index"))
     return render_template("referrals/agency_form.html", form=form), 422 if form.errors else 200

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.security import Permission, permission_required
 from outreach.supplies import services
 from outreach.supplies.forms import SupplyItemEditForm, SupplyItemForm
@@ -33,7 +33,6 @@ def create():
             return already_added()
         try:
             item = services.supply_item_create(**form.item_fields())
-            remember_submission(key, "supply_item", item.id, current_user.id)
         except services.CatalogError as error:
             form[error.field].errors.append(error.message)
         except IntegrityError:
@@ -42,7 +41,7 @@ def create():
                 return already_added()
             form.name.errors.append(services.NAME_TAKEN)
         else:
-            if commit_once(key, "supply_item"):
+            if commit_once(key, "supply_item", item.id, current_user.id):
                 return already_added()
             flash(f"{item.name} is added to the catalog.", "success")
             return redirect(url_for("supplies.index"))

@@ -7,7 +7,7 @@ from outreach.auth import mfa
 from outreach.auth.models import UserSession
 from outreach.auth.sessions import live_sessions
 from outreach.extensions import db
-from outreach.idempotency import commit_once, earlier_submission, remember_submission
+from outreach.idempotency import commit_once, earlier_submission
 from outreach.security import Permission, permission_required
 from outreach.users import services
 from outreach.users.forms import ConfirmForm, SiteForm, UserCreateForm, UserRoleForm
@@ -41,8 +41,7 @@ def create():
         except services.AdminError as error:
             form[error.field].errors.append(error.message)
         else:
-            remember_submission(key, "user", user.id, current_user.id)
-            if winner := commit_once(key, "user"):
+            if winner := commit_once(key, "user", user.id, current_user.id):
                 return already_created(winner)
             return render_template("users/created.html", user=user, password=password)
     return render_template("users/create.html", form=form), 422 if form.errors else 200
@@ -168,8 +167,7 @@ def site_create():
         except services.AdminError as error:
             form[error.field].errors.append(error.message)
         else:
-            remember_submission(key, "site", site.id, current_user.id)
-            commit_once(key, "site")
+            commit_once(key, "site", site.id, current_user.id)
             flash(f"Site {site.name} is added.", "success")
             return redirect(url_for("users.sites"))
     return render_template("users/site_form.html", form=form), 422 if form.errors else 200
