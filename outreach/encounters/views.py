@@ -83,26 +83,34 @@ def new():
         form.site_id.data = own_sites[0] if own_sites else None
         return render_form(form, SupplyEntry({}, {}, {}), participant)
     key = form.idempotency_key.data or ""
-    if earlier := earlier_submission(key, "encounter"):
-        flash("This encounter was already saved.", "info")
-        return redirect(url_for("encounters.detail", encounter_id=earlier))
     supplies = read_supplies(request.form, items_on_screen())
     data, pending = read_encounter(form, supplies, current_user)
     context = SectionContext(current_user, participant, form.participant_mode.data or "")
     extras = read_sections(context)
     if data is None or any(extra.errors for extra in extras.values()):
+        # A resubmit can fail checks the first submit passed (its new participant's code
+        # is taken now): if this key already saved an encounter, that is the answer.
+        if earlier := earlier_submission(key, "encounter"):
+            return already_saved(earlier)
         return render_form(form, supplies, participant, status=422, extras=extras)
+    # A resubmit that passes the checks is saved again and refused by its key at the commit,
+    # which rolls the copy back: one look-up fewer for every first submit.
     with pipelined():
         encounter = save_encounter(data, pending, extras)
         participant_id = encounter.participant_id
         winner = commit_once(key, "encounter", encounter.id, current_user.id)
     if winner:
-        flash("This encounter was already saved.", "info")
-        return redirect(url_for("encounters.detail", encounter_id=winner))
+        return already_saved(winner)
     flash("Encounter saved.", "success")
     if participant_id:
         return redirect(url_for("clients.detail", participant_id=participant_id))
     return redirect(url_for("encounters.new"))
+
+
+def already_saved(encounter_id: int):
+    """Answer a repeated submit with the encounter its key saved first."""
+    flash("This encounter was already saved.", "info")
+    return redirect(url_for("encounters.detail", encounter_id=encounter_id))
 
 
 def save_encounter(
