@@ -38,6 +38,19 @@ OPERATIONS = {
 }
 
 
+#: Iterations of the fixed pure-Python workload timed each round to gauge the machine's speed.
+CALIBRATION_LOOPS = 10_000
+
+
+def calibration_ms() -> float:
+    """Time a fixed pure-Python workload (about 1 ms): how fast the machine is right now."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(CALIBRATION_LOOPS):
+        total += number * number
+    return (time.perf_counter() - started) * 1000
+
+
 class BenchError(RuntimeError):
     """A request did not answer as a successful one must."""
 
@@ -147,6 +160,8 @@ class Bench:
             self.items = list(db.session.execute(query.where(SupplyItem.active)).tuples())
             self.zone = program_zone()
             self.recorder = SqlRecorder(db.engine)
+        #: ``calibration_ms()`` once per timed round: the machine's speed while timing.
+        self.calibration: list[float] = []
         self.login()
 
     def login(self) -> None:
@@ -247,6 +262,8 @@ class Bench:
                 spent[operation] += time.perf_counter() - started
                 if round_number < WARMUP and spent[operation] > budget / 4:
                     warming.discard(operation)
+            if round_number >= WARMUP:
+                self.calibration.append(calibration_ms())
         return results
 
     def capture_history_sql(self, participant_id: int) -> tuple[str, object]:

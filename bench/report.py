@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.measure import OPERATIONS, WARMUP, RawQuery, Series
+from bench.measure import CALIBRATION_LOOPS, OPERATIONS, WARMUP, RawQuery, Series
 from bench.seed import Seeded
 
 MEDIAN_TARGET_MS = 15.0
@@ -29,6 +29,8 @@ class BackendResult:
     raw: list[RawQuery] = field(default_factory=list)
     #: Load averages when its timing began and ended.
     load: str = ""
+    #: The fixed workload's time in each round (``bench.measure.calibration_ms``).
+    calibration: list[float] = field(default_factory=list)
 
     def misses(self) -> list[str]:
         """Return the operations that miss the target, with the figure that misses."""
@@ -117,7 +119,9 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "lines on 12 catalog items, services on a quarter, a few reversals and soft deletions. "
         "Every encounter also has its hash-chained audit event and its idempotency key, as the "
         "encounter screen writes them. Rows are written in bulk (Core `insert()` executemany on "
-        "SQLite, `COPY` on PostgreSQL), then `VACUUM (ANALYZE)` (PostgreSQL) or `ANALYZE` and "
+        "SQLite, `COPY` on PostgreSQL), then `VACUUM (ANALYZE)` and `CHECKPOINT` (PostgreSQL, "
+        "so the bulk load's dirty pages are not written out while requests are timed) or "
+        "`ANALYZE` and "
         "`PRAGMA optimize` (SQLite). Not seeded: the stock ledger (`stock_movements`, "
         "`stock_lots`), referrals and MI notes start empty (saving an encounter reads the "
         "running stock balances, a few rows whatever the ledger's length, so an empty ledger "
@@ -196,6 +200,8 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         + "; ".join(f"{result.name} {result.load}" for result in results)
         + f" (on {len(os.sched_getaffinity(0))} CPUs; other work on the machine inflates "
         "the figures, mostly the p95 and max).",
+        "",
+        *speed_lines(results),
     ]
     lines += ["", "**All targets met.**" if not misses else "**Targets missed:** "]
     if misses:
@@ -203,6 +209,25 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
     lines += history_section(results) + seed_section(results) + raw_section(results)
     lines += time_section(results)
     return "\n".join(lines) + "\n"
+
+
+def speed_lines(results: list[BackendResult]) -> list[str]:
+    """The machine's speed while timing, from the fixed workload timed every round."""
+    parts = [
+        f"{result.name} median {statistics.median(result.calibration):.2f} ms "
+        f"(fastest {min(result.calibration):.2f}, slowest {max(result.calibration):.2f})"
+        for result in results
+        if result.calibration
+    ]
+    if not parts:
+        return []
+    return [
+        "Machine speed while timing: a fixed pure-Python loop "
+        f"(`bench.measure.calibration_ms`, {CALIBRATION_LOOPS:,} iterations) timed once a round "
+        "took " + "; ".join(parts) + ". A shared virtual machine can run at half its speed "
+        "for minutes at a time; every figure above scales with it, so compare runs by this "
+        "line too."
+    ]
 
 
 def history_section(results: list[BackendResult]) -> list[str]:

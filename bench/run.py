@@ -10,6 +10,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -103,7 +104,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> tuple[BackendR
     load = load_average()
     series = bench.run(args.samples, args.budget)
     load = f"{load} → {load_average()}"
-    result = BackendResult(name=name, server=server, seeded=seeded, series=series, load=load)
+    result = BackendResult(
+        name=name,
+        server=server,
+        seeded=seeded,
+        series=series,
+        load=load,
+        calibration=bench.calibration,
+    )
     with app.app_context():
         for figures in series.values():
             replay_selects(db.engine, figures)
@@ -124,6 +132,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> tuple[BackendR
             f"[{name}] {operation:15} n {len(figures.times):3}  median {figures.median:7.1f} ms  "
             f"p95 {figures.p95:7.1f} ms  max {figures.max:7.1f} ms"
         )
+    if bench.calibration:
+        calibration = statistics.median(bench.calibration)
+        say(f"[{name}] machine speed: calibration median {calibration:.2f} ms")
     return result, server
 
 
