@@ -395,6 +395,25 @@ def test_participant_page_shows_open_referrals_first(client, login_as, met, toda
     assert page.index(">Open<") < page.index(">Closed<")
 
 
+def test_encounter_page_lists_the_referrals_made_there(client, login_as, met, today):
+    login_as("worker")
+    agency = factories.make_agency("Harbor Clinic", types=("moud",))
+    kept = factories.make_referral(met["encounter"], follow_up_on=today, agency_id=agency.id)
+    removed = factories.make_referral(met["encounter"], referral_type="housing")
+    removed.deleted_at = removed.created_at
+    elsewhere = factories.make_encounter(met["worker"], met["site"], met["participant"])
+    factories.make_referral(elsewhere, referral_type="hiv")
+    db.session.commit()
+    page = client.get(f"/encounters/{met['encounter'].id}").get_data(as_text=True)
+    assert f'href="/referrals/{kept.id}"' in page
+    assert "Harbor Clinic" in page and f"follow up {today.isoformat()}" in page
+    assert "Housing" not in page and "HIV testing or care" not in page
+    none_made = factories.make_encounter(met["worker"], met["site"], met["participant"])
+    db.session.commit()
+    empty = client.get(f"/encounters/{none_made.id}").get_data(as_text=True)
+    assert "Referrals made at this encounter" in empty and '<p class="hint">None.</p>' in empty
+
+
 def test_detail_shows_history_and_no_free_text_reaches_the_audit(client, login_as, met, today):
     login_as("worker")
     referral = factories.make_referral(met["encounter"], follow_up_on=today)

@@ -17,6 +17,7 @@ from outreach.encounters.sections import SectionContext, SectionInput, sections
 from outreach.extensions import db
 from outreach.idempotency import commit_once, earlier_submission
 from outreach.pipeline import pipelined
+from outreach.referrals.queries import encounter_referrals
 from outreach.security import Permission, has_permission, permission_required
 from outreach.supplies.queries import active_items_by_category
 from outreach.templating import program_zone
@@ -162,9 +163,11 @@ def index():
 def detail(encounter_id: int):
     """Show one encounter."""
     encounter = encounter_or_404(encounter_id)
+    referrals = has_permission(current_user, Permission.MAKE_REFERRALS)
     return render_template(
         "encounters/detail.html",
         encounter=encounter,
+        referrals=encounter_referrals(encounter.id) if referrals else None,
         can_edit=services.may_edit(current_user, encounter),
         delete_form=DeleteForm()
         if has_permission(current_user, Permission.DELETE_ENCOUNTERS)

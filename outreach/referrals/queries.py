@@ -152,6 +152,17 @@ def participant_referrals(participant_id: int, limit: int = PANEL_LIMIT) -> list
     return list(db.session.scalars(participant_referrals_statement(), parameters).unique())
 
 
+def encounter_referrals(encounter_id: int) -> list[Referral]:
+    """Return the referrals made at an encounter, in the order they were made."""
+    query = (
+        live_referrals()
+        .where(Referral.encounter_id == encounter_id)
+        .options(joinedload(Referral.agency))
+        .order_by(Referral.id)
+    )
+    return list(db.session.scalars(query).unique())
+
+
 @cache
 def participant_referrals_statement() -> Select:
     """Build (once) the participant panel's query (``participant_id`` and ``limit``)."""
