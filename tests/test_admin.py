@@ -418,7 +418,7 @@ def test_cli_creates_a_user_and_prints_the_password(app):
     factories.make_site("Downtown van")
     db.session.commit()
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "wanda", "--role", "supervisor", "--site", "Downtown van"]
+        args=["users", "create", "wanda", "--role", "supervisor", "--site", "downtown  Van"]
     )
     assert result.exit_code == 0, result.output
     password = re.search(r"One-time password.*: (\S+)", result.output).group(1)

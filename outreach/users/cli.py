@@ -2,7 +2,7 @@
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outreach.auth import mfa
 from outreach.auth import services as auth_services
@@ -28,7 +28,9 @@ def create_user(username: str, role: str, site_names: tuple[str, ...]) -> None:
     """Create a user and print their one-time password."""
     site_ids = []
     for name in site_names:
-        site_id = db.session.scalar(select(Site.id).where(Site.name == name))
+        # Site names are unique whatever their case and spacing, as the admin pages check them.
+        wanted = " ".join(name.split()).lower()
+        site_id = db.session.scalar(select(Site.id).where(func.lower(Site.name) == wanted))
         if site_id is None:
             fail(f"There is no site called {name!r}. Add it with: flask sites add {name!r}")
         site_ids.append(site_id)
