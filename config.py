@@ -70,6 +70,8 @@ class Config:
     RETENTION_DAYS = env_int("RETENTION_DAYS", 2555)
 
     WORKER_BACKDATE_DAYS = env_int("WORKER_BACKDATE_DAYS", 7)
+    #: How far back a receipt of stock may be dated (deliveries are often entered later).
+    STOCK_BACKDATE_DAYS = env_int("STOCK_BACKDATE_DAYS", 31)
     WORKER_EDIT_HOURS = env_int("WORKER_EDIT_HOURS", 48)
     SYRINGES_PER_LITRE = env_int("SYRINGES_PER_LITRE", 100)
     SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 11)

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -77,6 +77,48 @@ def test_supervisor_receives_stock_and_sees_it_on_hand(client, login_as, shelf):
     assert queries.item_on_hand(shelf["kit"].id, shelf["van"].id) == 24
     assert client.post("/stock/receive", data=data).status_code == 302
     assert movements() == 1, "a repeated submit records the receipt once"
+
+
+def test_a_delivery_is_dated_the_day_it_arrived(client, login_as, shelf):
+    login_as("supervisor")
+    assert f'value="{in_days(0)}"' in client.get("/stock/receive").get_data(as_text=True)
+    data = form(
+        site_id=shelf["office"].id, item_id=shelf["box"].id, quantity=6, received_on=in_days(-3)
+    )
+    assert client.post("/stock/receive", data=data).status_code == 302
+    line = db.session.scalar(select(StockMovement))
+    assert line.occurred_at.astimezone(program_zone()).date().isoformat() == in_days(-3)
+    assert line.recorded_at > line.occurred_at
+    start = datetime.combine(queries.local_today() - timedelta(days=3), time(), program_zone())
+    end = start + timedelta(days=1)
+    figures = queries.month_stock_figures(start.astimezone(UTC), end.astimezone(UTC))
+    assert [(row.item_id, row.received) for row in figures if row.received] == [
+        (shelf["box"].id, 6)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (1, "The date cannot be in the future."),
+        (-32, "Receipts can be dated up to 31 days back."),
+        (None, "year-month-day"),
+    ],
+)
+def test_a_receipt_date_out_of_range_is_refused_at_the_field(
+    client, login_as, shelf, days, message
+):
+    login_as("supervisor")
+    received_on = "27/11" if days is None else in_days(days)
+    data = form(
+        site_id=shelf["office"].id, item_id=shelf["box"].id, quantity=6, received_on=received_on
+    )
+    response = client.post("/stock/receive", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in error_at(page, "received_on")
+    assert f'value="{received_on}"' in page
+    assert movements() == 0
 
 
 @pytest.mark.parametrize(

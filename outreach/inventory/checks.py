@@ -1,12 +1,16 @@
 """Checks of stock input: each refusal names its form field and says what is wrong."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
+from flask import current_app
+
+from outreach.dbtypes import utcnow
 from outreach.extensions import db
 from outreach.inventory import queries
 from outreach.inventory.models import MovementReason, StockLot
 from outreach.supplies.models import SupplyItem
+from outreach.templating import program_zone
 from outreach.urls import MAX_ID as ID_MAX
 from outreach.users.models import Site
 
@@ -149,6 +153,23 @@ def lot_for_receipt(
     if expires_on < queries.local_today():
         raise StockError("expires_on", "This date has passed: expired stock is not received.")
     return number, None
+
+
+def receipt_time(received_on: date | None) -> datetime:
+    """Return when a receipt happened: now for today, else noon (program time) of its day.
+
+    Refuses a day ahead of today or more than ``STOCK_BACKDATE_DAYS`` back.
+    """
+    today = queries.local_today()
+    if received_on is None or received_on == today:
+        return utcnow()
+    if received_on > today:
+        raise StockError("received_on", "The date cannot be in the future.")
+    days = current_app.config["STOCK_BACKDATE_DAYS"]
+    if received_on < today - timedelta(days=days):
+        raise StockError("received_on", f"Receipts can be dated up to {days} days back.")
+    noon = datetime.combine(received_on, time(12), tzinfo=program_zone())
+    return noon.astimezone(UTC)
 
 
 def checked_reason(reason: str | None, allowed: tuple[MovementReason, ...]) -> MovementReason:

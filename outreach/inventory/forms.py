@@ -14,6 +14,7 @@ from outreach.inventory.models import (
     MovementKind,
 )
 from outreach.supplies.forms import WholeNumberField
+from outreach.templating import local_today
 from outreach.urls import record_id
 
 CHOOSE = ("", "Choose…")
@@ -71,6 +72,12 @@ class ReceiveForm(StockForm):
     quantity = quantity_field("How many received")
     expires_on = DateField(
         "Expiry date", validators=[Optional()], invalid_value_message=DATE_MESSAGE
+    )
+    received_on = DateField(
+        "Date received",
+        validators=[Optional()],
+        default=local_today,
+        invalid_value_message=DATE_MESSAGE,
     )
 
 

@@ -20,6 +20,7 @@ from outreach.inventory.checks import (
     checked_site,
     existing_lot,
     lot_for_receipt,
+    receipt_time,
 )
 from outreach.inventory.models import (
     ADJUST_REASONS,
@@ -85,13 +86,16 @@ def stock_receive(
     by: User,
     lot_number: str | None = None,
     expires_on: date | None = None,
+    received_on: date | None = None,
 ) -> StockMovement:
-    """Record stock received at a site (a new lot is recorded with its expiry)."""
+    """Record stock received at a site, today or on an earlier day (a new lot is recorded
+    with its expiry)."""
     checks = Checks()
     site = checks.run(checked_site, site_id, "site_id")
     item = checks.run(checked_item, item_id)
     quantity = checks.run(checked_quantity, quantity, "quantity", what="how many were received")
     receipt = checks.run(lot_for_receipt, item, lot_number, expires_on) if item else None
+    occurred_at = checks.run(receipt_time, received_on)
     checks.done()
     number, lot = receipt
     if number and lot is None:
@@ -106,6 +110,7 @@ def stock_receive(
         lot_id=lot.id if lot else None,
         quantity=quantity,
         recorded_by_id=by.id,
+        occurred_at=occurred_at,
     )
     record("stock.receive", "stock_movement", movement.id, data=movement_audit(movement))
     return movement

@@ -139,6 +139,7 @@ def receive():
                 quantity=form.quantity.data,
                 lot_number=form.lot_number.data,
                 expires_on=form.expires_on.data,
+                received_on=form.received_on.data,
                 by=current_user,
             ),
             "Received",
