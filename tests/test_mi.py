@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import uuid
 
 import pytest
@@ -194,7 +195,10 @@ def test_no_audit_event_holds_note_text(client, login_as, setting):
     note = db.session.scalar(select(MINote))
     client.get(f"/mi/notes/{note.id}")
     client.get(f"/mi/notes/{note.id}/edit")
-    client.post(f"/mi/notes/{note.id}/edit", data=mi_fields(goal="Test before using alone"))
+    client.post(
+        f"/mi/notes/{note.id}/edit",
+        data={**mi_fields(goal="Test before using alone"), "version": str(note.version)},
+    )
     client.get(f"/participants/{setting['participant'].id}")
     events = db.session.scalars(select(AuditEvent)).all()
     assert {"mi_note.create", "mi_note.read", "mi_note.update", "mi_note.read_journey"} <= {
@@ -241,7 +245,10 @@ def test_only_the_author_edits_a_note(client, login_as, setting):
     assert response.status_code == 200 and GOAL in response.get_data(as_text=True)
     response = client.post(
         f"/mi/notes/{note.id}/edit",
-        data=mi_fields(stage="action", importance="10", change_talk=["taking_steps"]),
+        data={
+            **mi_fields(stage="action", importance="10", change_talk=["taking_steps"]),
+            "version": str(note.version),
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -252,6 +259,38 @@ def test_only_the_author_edits_a_note(client, login_as, setting):
     client.post("/auth/logout")
     login_as("supervisor")
     assert client.get(f"/mi/notes/{note.id}/edit").status_code == 403
+
+
+def test_an_edit_from_a_stale_page_is_refused_and_shows_both(client, login_as, setting):
+    author = login_as("worker")
+    note = note_on(setting, author, goal=GOAL)
+    page = client.get(f"/mi/notes/{note.id}/edit").get_data(as_text=True)
+    opened_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    # The author saves from a second device first…
+    first = client.post(
+        f"/mi/notes/{note.id}/edit",
+        data={**mi_fields(stage="action", summary="Saved on the phone"), "version": opened_at},
+    )
+    assert first.status_code == 302
+    # …then from the first page, still at the old version.
+    typed = mi_fields(stage="maintenance", summary="Typed on the tablet")
+    stale = client.post(f"/mi/notes/{note.id}/edit", data={**typed, "version": opened_at})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert "saved again after you opened it" in page
+    assert "Saved on the phone" in page and "Typed on the tablet" in page
+    db.session.expire_all()
+    saved = db.session.get(MINote, note.id)
+    assert saved.stage == "action" and open_text(saved).summary == "Saved on the phone"
+    updates = select(func.count()).where(AuditEvent.action == "mi_note.update")
+    assert db.session.scalar(updates) == 1
+    # Saving again from the refusal page replaces the note on purpose.
+    now_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    assert now_at != opened_at
+    again = client.post(f"/mi/notes/{note.id}/edit", data={**typed, "version": now_at})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert open_text(db.session.get(MINote, note.id)).summary == "Typed on the tablet"
 
 
 def test_an_edit_with_identifying_text_is_refused_and_keeps_what_was_typed(

@@ -125,7 +125,8 @@ def test_key_version_lists_notes_per_key(app, setting):
 def test_service_update_reseals_with_the_current_key(app, setting):
     worker = factories.make_user(Role.WORKER)
     note = note_on(setting, worker, goal=GOAL)
-    mi_note_update(note=note, data=MINoteInput(focus="other", stage="action", summary=SUMMARY))
+    data = MINoteInput(focus="other", stage="action", summary=SUMMARY)
+    mi_note_update(note=note, data=data, expected_version=note.version)
     db.session.commit()
     assert note.goal_ciphertext is None
     assert open_text(note).summary == SUMMARY

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField
 
 from outreach.encounters.sections import SectionInput
 from outreach.forms import IdempotentForm
@@ -67,7 +68,9 @@ class NoteForm(IdempotentForm):
 
 
 class NoteEditForm(FlaskForm):
-    """The CSRF token of the edit page."""
+    """The CSRF token of the edit page, and the version of the note it was opened at."""
+
+    version = HiddenField()
 
 
 def name(key: str) -> str:

@@ -120,6 +120,8 @@ class MINote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set when the encounter is removed or made anonymous; every read skips such notes.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Raised by each edit: an edit from a page opened before another edit is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     encounter: Mapped[Encounter] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)

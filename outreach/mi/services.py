@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 
 from flask import after_this_request, g, has_request_context
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from outreach.audit.services import record
 from outreach.dbtypes import utcnow
@@ -96,8 +98,25 @@ def mi_note_create(*, encounter: Encounter, author: User, data: MINoteInput) -> 
     return note
 
 
-def mi_note_update(*, note: MINote, data: MINoteInput) -> None:
-    """Save the author's changes to a note; the text is sealed again with the current key."""
+class StaleNote(Exception):
+    """The note was saved again after the page making this edit was opened."""
+
+
+def mi_note_update(*, note: MINote, data: MINoteInput, expected_version: int) -> None:
+    """Save the author's changes to a note; the text is sealed again with the current key.
+
+    The version is raised first, only if it is still the one the edit was opened at: of two
+    edits made from the same version only the first is saved, the other raises StaleNote.
+    """
+    raised = db.session.execute(
+        update(MINote)
+        .where(MINote.id == note.id, MINote.version == expected_version)
+        .values(version=MINote.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if raised.rowcount != 1:
+        raise StaleNote
+    set_committed_value(note, "version", expected_version + 1)
     apply_input(note, data)
     note.updated_at = utcnow()
     db.session.flush()

@@ -20,6 +20,7 @@ from outreach.mi.hooks import continuity_of
 from outreach.mi.models import MINote
 from outreach.mi.queries import note_for_encounter, previous_note
 from outreach.security import Permission, has_permission, permission_required
+from outreach.urls import record_id
 
 blueprint = Blueprint("mi", __name__, url_prefix="/mi")
 
@@ -94,15 +95,44 @@ def edit(note_id: int):
         except NotesKeyError:
             flash(UNREADABLE, "error")
             return redirect(url_for("mi.view", note_id=note.id))
+        form.version.data = str(note.version)
         db.session.commit()
         return render_form(form, note.encounter, values_of(note, text), {}, note=note)
     entry = read_note(request.form, required=True)
     if not form.validate() or entry.errors:
         return render_form(form, note.encounter, entry.values, entry.errors, note=note, status=422)
-    services.mi_note_update(note=note, data=entry.payload)
+    try:
+        services.mi_note_update(
+            note=note, data=entry.payload, expected_version=record_id(form.version.data) or 0
+        )
+    except services.StaleNote:
+        return stale_edit(form, note, entry.values)
     db.session.commit()
     flash("MI note updated.", "success")
     return redirect(url_for("mi.view", note_id=note.id))
+
+
+def stale_edit(form: NoteEditForm, note: MINote, typed: dict):
+    """Refuse an edit made from a page opened before the note was saved again: show the
+    note as saved now above the form, which keeps what was typed and may save it over."""
+    db.session.rollback()
+    note = note_or_404(note.id)
+    try:
+        saved = services.mi_note_read(note=note)
+    except NotesKeyError:
+        saved = None
+    form.version.data = str(note.version)
+    db.session.commit()
+    return render_template(
+        "mi/form.html",
+        form=form,
+        encounter=note.encounter,
+        note=note,
+        values=typed,
+        errors={},
+        previous=None,
+        saved=saved,
+    ), 409
 
 
 @blueprint.route("/encounters/<int:encounter_id>/note", methods=["GET", "POST"])
