@@ -78,6 +78,58 @@ def verdict(series: Series) -> str:
     return "pass" if ok else "**FAIL**"
 
 
+#: Runs kept in the run log (newest last).
+RUN_LOG_LENGTH = 12
+RUN_LOG_TITLE = "## Run log"
+RUN_LOG_HEAD = [
+    "| when (UTC) | commit | backend | calibration | save median / p95 | heavy history "
+    "median / p95 | targets |",
+    "|---|---|---|---:|---:|---:|---|",
+]
+
+
+def run_log_rows(results: list[BackendResult], when: str, commit: str) -> list[str]:
+    """Return this run's rows of the run log: one per backend."""
+    rows = []
+    for result in results:
+        save, heavy = result.series["save"], result.series["history_heavy"]
+        calibration = (
+            f"{statistics.median(result.calibration):.2f} ms" if result.calibration else "—"
+        )
+        rows.append(
+            f"| {when} | {commit} | {result.name} | {calibration} | "
+            f"{save.median:.1f} / {save.p95:.1f} | {heavy.median:.1f} / {heavy.p95:.1f} | "
+            f"{'met' if not result.misses() else 'missed'} |"
+        )
+    return rows
+
+
+def with_run_log(page: str, previous: str, rows: list[str]) -> str:
+    """Add the run log to the page: the previous page's rows, then this run's, the newest
+    kept. Figures move with the machine's speed, so one run alone can mislead."""
+    section = re.search(rf"^{RUN_LOG_TITLE}$.*?(?=^## |\Z)", previous, re.DOTALL | re.MULTILINE)
+    earlier = []
+    if section:
+        earlier = [
+            line
+            for line in section.group(0).splitlines()
+            if line.startswith("| ") and line not in RUN_LOG_HEAD
+        ]
+    kept = (earlier + rows)[-RUN_LOG_LENGTH:]
+    log = [
+        "",
+        RUN_LOG_TITLE,
+        "",
+        f"The last {RUN_LOG_LENGTH} full runs of `make bench`, newest last, each with the "
+        "median of the machine-speed loop while it timed (see *Results*): the same code "
+        "measures slower when the machine is slower.",
+        "",
+        *RUN_LOG_HEAD,
+        *kept,
+    ]
+    return page.rstrip("\n") + "\n" + "\n".join(log) + "\n"
+
+
 def keep_other_sections(page: str, previous: str) -> str:
     """Carry over the sections other bench scripts wrote into the page (``bench.import_speed``
     writes "CSV import"); they say "Written by `python -m bench.…`". Hand notes are dropped."""

@@ -11,9 +11,11 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -21,7 +23,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.measure import Bench, raw_history, replay_selects
-from bench.report import DOCS_PATH, BackendResult, keep_other_sections, load_average, render
+from bench.report import (
+    DOCS_PATH,
+    BackendResult,
+    keep_other_sections,
+    load_average,
+    render,
+    run_log_rows,
+    with_run_log,
+)
 from bench.seed import seed
 from outreach import create_app
 from outreach.extensions import db
@@ -138,6 +148,26 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> tuple[BackendR
     return result, server
 
 
+def current_commit() -> str:
+    """Return the short hash of the checked-out commit (with ``+`` if the tree has changes)."""
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+    try:
+        commit = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(  # noqa: S603 - git with fixed arguments
+            [git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+" if changed else "")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
@@ -200,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     page = render(results, args.samples, servers, f"{load} → {load_average()}")
     if args.write_docs:
         previous = DOCS_PATH.read_text() if DOCS_PATH.exists() else ""
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+        page = with_run_log(page, previous, run_log_rows(results, when, current_commit()))
         DOCS_PATH.write_text(keep_other_sections(page, previous))
         say(f"Wrote {DOCS_PATH}")
     misses = [miss for result in results for miss in result.misses()]
