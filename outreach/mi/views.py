@@ -123,16 +123,9 @@ def stale_edit(form: NoteEditForm, note: MINote, typed: dict):
         saved = None
     form.version.data = str(note.version)
     db.session.commit()
-    return render_template(
-        "mi/form.html",
-        form=form,
-        encounter=note.encounter,
-        note=note,
-        values=typed,
-        errors={},
-        previous=None,
-        saved=saved,
-    ), 409
+    return render_form(
+        form, note.encounter, typed, {}, note=note, status=409, stale=True, saved=saved
+    )
 
 
 @blueprint.route("/encounters/<int:encounter_id>/note", methods=["GET", "POST"])
@@ -176,8 +169,9 @@ def already_saved(encounter: Encounter, note_id: int | None):
     return redirect(url_for("mi.view", note_id=note_id))
 
 
-def render_form(form, encounter, values, errors, note=None, status=200):
-    """Render the add or edit page, with the previous note for continuity."""
+def render_form(form, encounter, values, errors, note=None, status=200, stale=False, saved=None):
+    """Render the add or edit page, with the previous note for continuity; a ``stale`` edit
+    also shows the note as ``saved`` now (its text, when it could be read)."""
     previous = continuity_of(
         previous_note(encounter.participant_id, before=encounter), current_user
     )
@@ -189,4 +183,6 @@ def render_form(form, encounter, values, errors, note=None, status=200):
         values=values,
         errors={**errors, **{f: " ".join(m) for f, m in form.errors.items()}},
         previous=previous,
+        stale=stale,
+        saved=saved,
     ), status
