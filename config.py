@@ -48,7 +48,8 @@ class Config:
     PROGRAM_NAME = os.environ.get("OUTREACH_PROGRAM_NAME", "Outreach")
     OUTREACH_TIMEZONE = os.environ.get("OUTREACH_TIMEZONE", "UTC")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: PostgreSQL connections are checked out by ``outreach.liveness``, not ``pool_pre_ping``.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     CLIENT_CODE_KEY = os.environ.get("CLIENT_CODE_KEY", "")
     NOTES_KEY = os.environ.get("NOTES_KEY", "")

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from outreach.extensions import csrf, db, login_manager, migrate
 from outreach.forms import field_attrs
+from outreach.liveness import watch_pool_connections
 from outreach.navigation import current_nav_endpoint, home_tiles, nav_items
 from outreach.security import Permission, has_permission, init_security
 from outreach.templating import register_filters
@@ -25,6 +26,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None
     init_security(app)
     init_transactions(app)
+    watch_pool_connections()
     register_filters(app)
     app.add_template_global(field_attrs)
     configure_logging(app)

@@ -1,6 +1,7 @@
 """Jinja filters: local times and browser names."""
 
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -8,9 +9,15 @@ from flask import Flask, current_app
 from outreach.dbtypes import utcnow
 
 
+@cache
+def zone_named(name: str) -> ZoneInfo:
+    """Return a time zone by its name, built once."""
+    return ZoneInfo(name)
+
+
 def program_zone() -> ZoneInfo:
     """Return the program's time zone."""
-    return ZoneInfo(current_app.config["OUTREACH_TIMEZONE"])
+    return zone_named(current_app.config["OUTREACH_TIMEZONE"])
 
 
 def local_date(moment: datetime) -> date:

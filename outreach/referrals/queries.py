@@ -149,7 +149,7 @@ def referral_with_history(referral_id: int) -> Referral | None:
 def participant_referrals(participant_id: int, limit: int = PANEL_LIMIT) -> list[Referral]:
     """Return a participant's referrals: open ones first by follow-up date, then the newest."""
     parameters = {"participant_id": participant_id, "limit": limit}
-    return list(db.session.scalars(participant_referrals_statement(), parameters).unique())
+    return list(db.session.scalars(participant_referrals_statement(), parameters))
 
 
 def encounter_referrals(encounter_id: int) -> list[Referral]:
@@ -165,12 +165,16 @@ def encounter_referrals(encounter_id: int) -> list[Referral]:
 
 @cache
 def participant_referrals_statement() -> Select:
-    """Build (once) the participant panel's query (``participant_id`` and ``limit``)."""
+    """Build (once) the participant panel's query (``participant_id`` and ``limit``).
+
+    Agencies come by ``selectinload``: no second statement when there are no referrals, the
+    common case, and no joined-row set-up on every page view.
+    """
     still_open = case((Referral.status.in_(OPEN_STATUSES), 0), else_=1)
     return (
         live_referrals()
         .where(Referral.participant_id == bindparam("participant_id"))
-        .options(joinedload(Referral.agency))
+        .options(selectinload(Referral.agency))
         .order_by(
             still_open, Referral.follow_up_on, Referral.referred_on.desc(), Referral.id.desc()
         )
