@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from outreach.audit.models import AuditEvent
 from outreach.audit.services import (
+    GENESIS_HASH,
     SAFE_STRING,
     ChainProblem,
     UnsafeAuditData,
@@ -305,6 +306,19 @@ def test_an_intact_log_verifies(app):
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0
     assert "The audit log is intact." in result.output
+
+
+def test_events_sent_unanswered_chain_across_transactions(app):
+    record("test.first", data={"note": "v1", "count": 2})
+    record("test.second", "thing", 7)
+    db.session.commit()
+    record("test.third", "thing", "x-1", data={"flag": None})
+    db.session.commit()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [event.action for event in events] == ["test.first", "test.second", "test.third"]
+    assert events[0].prev_hash == GENESIS_HASH
+    assert [event.prev_hash for event in events[1:]] == [event.hash for event in events[:-1]]
+    assert [event_hash(event) for event in events] == [event.hash for event in events]
 
 
 def test_an_empty_log_verifies(app):

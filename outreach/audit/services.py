@@ -9,7 +9,19 @@ from functools import cache
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, Update, bindparam, select, text, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Text,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from outreach import sql
 from outreach.audit.models import AuditEvent
@@ -31,6 +43,8 @@ CHAIN_THEN_PAIR_LOCK = text(
 CHAIN_LOCKED = "chain_locked"
 CHAIN_HEAD = "chain_head"
 #: Audit data may hold identifiers, codes of lists and numbers, never free text.
+#: Columns PostgreSQL's chained INSERT fills itself.
+HASH_AND_ID = ("id", "prev_hash", "hash")
 SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+-]{0,64}$")
 
 
@@ -48,8 +62,9 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the current transaction and chain it to the previous one.
 
-    The returned event is not in the session: it carries the hashes it was written with, and
-    its id when ``with_id`` is asked (reading the id back costs a wait in a pipeline).
+    The returned event is not in the session. It carries its id when ``with_id`` is asked
+    (reading the id back costs a wait in a pipeline); on SQLite also its hashes (PostgreSQL
+    computes them in the INSERT, see ``append``).
     """
     clean = checked_data(data or {})
     if actor_id is None and has_request_context() and current_user.is_authenticated:
@@ -72,30 +87,57 @@ def record(
 def append(event: AuditEvent, with_id: bool = False) -> None:
     """Chain the event to the newest one and insert it, holding the chain until commit.
 
-    Once this transaction has appended an event it knows the chain's head. Otherwise on
-    PostgreSQL the advisory lock orders appends, so the head is read first and the finished
-    row inserted; SQLite takes its write lock only by writing, so the row goes in first and
-    its hashes are set after the head is read.
+    On PostgreSQL the advisory lock orders appends and the INSERT itself reads the chain's
+    head and hashes the row (``chained_insert``), so no answer is awaited. SQLite takes its
+    write lock only by writing, so the row goes in first and its hashes are set after the
+    head is read; once a transaction has appended an event it knows the head.
     """
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        lock_chain()
+        values = {
+            key: value for key, value in sql.row_values(event).items() if key not in HASH_AND_ID
+        }
+        values["content_tail"] = content_tail(event)
+        if with_id:
+            event.id = sql.execute(chained_insert(returning=True), values).scalar_one()
+        else:
+            sql.send(chained_insert(returning=False), values)
+        return
     state = transaction_state(connection)
     head = state.get(CHAIN_HEAD)
-    if head is None and connection.dialect.name == "postgresql":
-        lock_chain()
-        head = chain_head()
-    written = sql.insert_into(AuditEvent.__table__, returning="id")
     if head is not None:
         finish(event, head)
-        if with_id:
-            event.id = sql.execute(written, sql.row_values(event)).scalar_one()
-        else:
-            sql.send(sql.insert_into(AuditEvent.__table__), sql.row_values(event))
+        event.id = sql.execute(
+            sql.insert_into(AuditEvent.__table__, "id"), sql.row_values(event)
+        ).scalar_one()
     else:
+        written = sql.insert_into(AuditEvent.__table__, returning="id")
         event.id = sql.execute(written, sql.row_values(event)).scalar_one()
         finish(event, chain_head(before=event.id))
         seal = {"event_id": event.id, "new_prev_hash": event.prev_hash, "new_hash": event.hash}
         sql.execute(seal_statement(), seal)
     state[CHAIN_HEAD] = event.hash
+
+
+@cache
+def chained_insert(returning: bool) -> Insert:
+    """Build (once) PostgreSQL's INSERT that links and hashes an event in the database.
+
+    The hash is ``event_hash``'s: SHA-256 of the JSON array that starts with the previous
+    hash, built as ``["<previous hash>",`` followed by the rest (``content_tail``).
+    """
+    table = AuditEvent.__table__
+    newest = select(table.c.hash).order_by(table.c.id.desc()).limit(1).scalar_subquery()
+    head = select(func.coalesce(newest, GENESIS_HASH).label("hash")).subquery("head")
+    content = literal('["') + head.c.hash + '",' + bindparam("content_tail", type_=Text)
+    digest = func.encode(func.sha256(func.convert_to(content, "UTF8")), "hex")
+    given = [column for column in table.columns if column.key not in HASH_AND_ID]
+    row = select(
+        *(bindparam(column.key, type_=column.type) for column in given), head.c.hash, digest
+    )
+    statement = insert(table).from_select([*given, table.c.prev_hash, table.c.hash], row)
+    return statement.returning(table.c.id) if returning else statement
 
 
 @cache
@@ -179,20 +221,22 @@ def checked_value(key: str, value):
 
 def event_hash(event: AuditEvent) -> str:
     """Hash an event's content together with the previous event's hash."""
-    content = json.dumps(
-        [
-            event.prev_hash,
-            event.occurred_at.isoformat(timespec="microseconds"),
-            event.actor_id,
-            event.action,
-            event.entity_type,
-            event.entity_id,
-            event.client_address,
-            event.data,
-        ],
-        separators=(",", ":"),
-    )
+    content = f'["{event.prev_hash}",' + content_tail(event)
     return hashlib.sha256(content.encode()).hexdigest()
+
+
+def content_tail(event: AuditEvent) -> str:
+    """Return the hashed JSON array after its first item (the previous hash) and comma."""
+    rest = [
+        event.occurred_at.isoformat(timespec="microseconds"),
+        event.actor_id,
+        event.action,
+        event.entity_type,
+        event.entity_id,
+        event.client_address,
+        event.data,
+    ]
+    return json.dumps(rest, separators=(",", ":"))[1:]
 
 
 @dataclass(frozen=True)
