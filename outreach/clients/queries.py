@@ -31,6 +31,24 @@ def codes_of(column, participant_column):
 
 
 @cache
+def live_participant_statement() -> Select:
+    """Build (once) the look-up of a participant on record by ``participant_id``."""
+    return select(Participant).where(
+        Participant.id == bindparam("participant_id"), Participant.deleted_at.is_(None)
+    )
+
+
+def live_participant(participant_id: int) -> Participant | None:
+    """Return a participant on record (not removed), or None.
+
+    Unlike ``db.session.get``, the statement is built once: ``get`` builds and keys a new
+    one on every call (measured on the encounter save: about 0.8 ms of CPU).
+    """
+    parameters = {"participant_id": participant_id}
+    return db.session.scalar(live_participant_statement(), parameters)
+
+
+@cache
 def profile_statement() -> Select:
     """Build (once) the participant page's statement, with a ``participant_id`` parameter."""
     return select(

@@ -6,6 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from outreach.clients.codes import PARTS
 from outreach.clients.models import Participant
+from outreach.clients.queries import live_participant
 from outreach.clients.services import current_recipe, participant_create
 from outreach.dbtypes import utcnow
 from outreach.encounters import services
@@ -135,10 +136,7 @@ def chosen_participant() -> Participant | None:
     raw = request.values.get("participant") or request.form.get("participant_id") or ""
     if record_id(raw) is None:
         return None
-    participant = db.session.get(Participant, record_id(raw))
-    if participant is None or participant.deleted_at is not None:
-        return None
-    return participant
+    return live_participant(record_id(raw))
 
 
 def encounter_or_404(encounter_id: int) -> Encounter:
