@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from outreach.audit.models import AuditEvent
 from outreach.clients.models import Participant
 from outreach.dbtypes import utcnow
-from outreach.encounters.models import Encounter, EncounterSupply
+from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
+from outreach.encounters.queries import participant_history
 from outreach.extensions import db
 from outreach.templating import program_zone
 from tests import factories
@@ -368,3 +369,35 @@ def test_same_as_last_time_offers_previous_supplies(client, login_as, setting):
     page = client.get(f"/encounters/new?participant={participant.id}").get_data(as_text=True)
     assert "Same as last time" in page
     assert f'"{setting["kit"].id}": 2' in page
+
+
+def test_history_is_newest_first_with_its_lines_in_order_and_removed_ones_left_out(app):
+    worker, site = factories.make_user(role="worker"), factories.make_site()
+    cookers, kits = factories.make_item(name="Cookers"), factories.make_item(name="Kits")
+    participant, other = factories.make_participant(), factories.make_participant()
+    now = utcnow().replace(microsecond=0)
+    oldest = factories.make_encounter(worker, site, participant, now - timedelta(days=2))
+    tied_first = factories.make_encounter(
+        worker, site, participant, now - timedelta(days=1), supplies={kits: 1, cookers: 3}
+    )
+    tied_second = factories.make_encounter(worker, site, participant, now - timedelta(days=1))
+    removed = factories.make_encounter(worker, site, participant, now, deleted_at=now)
+    factories.make_encounter(worker, site, other, now, supplies={cookers: 9})
+    db.session.add_all(
+        EncounterService(encounter_id=tied_first.id, service=service)
+        for service in ("wound_care", "hiv_test")
+    )
+    db.session.commit()
+
+    history = participant_history(participant.id)
+    assert [entry.id for entry in history] == [tied_second.id, tied_first.id, oldest.id]
+    assert removed.id not in [entry.id for entry in history]
+    assert history[1].supplies_text == "3 × Cookers, 1 × Kits"
+    assert history[1].services == ["hiv_test", "wound_care"]
+    assert history[1].occurred_at == now - timedelta(days=1)
+    assert (history[0].supplies_text, history[0].services, history[0].site_name) == (
+        "—",
+        [],
+        site.name,
+    )
+    assert [entry.id for entry in participant_history(participant.id, limit=1)] == [tied_second.id]
