@@ -28,7 +28,10 @@ def is_postgresql(dbapi_connection) -> bool:
 
 def has_input_waiting(dbapi_connection) -> bool:
     """Tell whether the server has sent something to a connection that asked nothing."""
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):  # no usable socket: let the ping decide
+        return True
     return bool(readable)
 
 
