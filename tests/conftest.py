@@ -72,6 +72,14 @@ def backend(request) -> str:
 
 
 @pytest.fixture
+def postgresql(backend):
+    """Skip on SQLite a test of what needs a PostgreSQL server (concurrent writers, a
+    server connection)."""
+    if backend != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent write transactions or a server connection")
+
+
+@pytest.fixture
 def app(backend, tmp_path_factory):
     """An application bound to an empty schema on the backend."""
     url = database_url(backend, tmp_path_factory)

@@ -2,18 +2,10 @@
 
 import time
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from outreach import liveness
 from outreach.extensions import db
-
-
-@pytest.fixture
-def postgresql(backend):
-    """Skip on SQLite: a file database has no server to lose."""
-    if backend != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite has no server connection to check")
 
 
 def pooled_backend_pid(app) -> int:

@@ -66,10 +66,13 @@ def user_create(
 
 
 def active_admin_count() -> int:
-    """Count active administrators."""
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.role == Role.ADMIN, User.active.is_(True))
-    )
+    """Count active administrators, locking their rows until commit on PostgreSQL.
+
+    Two administrators demoting each other at once would otherwise both see the other one
+    left and leave none; with the lock the second waits, then counts again.
+    """
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+    return len(db.session.scalars(query.with_for_update()).all())
 
 
 def is_last_active_admin(user: User) -> bool:
