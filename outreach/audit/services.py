@@ -42,9 +42,9 @@ CHAIN_THEN_PAIR_LOCK = text(
 #: Transaction state keys: this transaction holds the chain lock / the hash it appended last.
 CHAIN_LOCKED = "chain_locked"
 CHAIN_HEAD = "chain_head"
-#: Audit data may hold identifiers, codes of lists and numbers, never free text.
 #: Columns PostgreSQL's chained INSERT fills itself.
 HASH_AND_ID = ("id", "prev_hash", "hash")
+#: Audit data may hold identifiers, codes of lists and numbers, never free text.
 SAFE_STRING = re.compile(r"^[A-Za-z0-9_.:@/+-]{0,64}$")
 
 
@@ -108,13 +108,10 @@ def append(event: AuditEvent, with_id: bool = False) -> None:
     head = state.get(CHAIN_HEAD)
     if head is not None:
         finish(event, head)
-        event.id = sql.execute(
-            sql.insert_into(AuditEvent.__table__, "id"), sql.row_values(event)
-        ).scalar_one()
-    else:
-        written = sql.insert_into(AuditEvent.__table__, returning="id")
-        event.id = sql.execute(written, sql.row_values(event)).scalar_one()
-        finish(event, chain_head(before=event.id))
+    written = sql.insert_into(AuditEvent.__table__, returning="id")
+    event.id = sql.execute(written, sql.row_values(event)).scalar_one()
+    if head is None:
+        finish(event, head_before(event.id))
         seal = {"event_id": event.id, "new_prev_hash": event.prev_hash, "new_hash": event.hash}
         sql.execute(seal_statement(), seal)
     state[CHAIN_HEAD] = event.hash
@@ -128,7 +125,7 @@ def chained_insert(returning: bool) -> Insert:
     hash, built as ``["<previous hash>",`` followed by the rest (``content_tail``).
     """
     table = AuditEvent.__table__
-    newest = select(table.c.hash).order_by(table.c.id.desc()).limit(1).scalar_subquery()
+    newest = newest_hash().scalar_subquery()
     head = select(func.coalesce(newest, GENESIS_HASH).label("hash")).subquery("head")
     content = literal('["') + head.c.hash + '",' + bindparam("content_tail", type_=Text)
     digest = func.encode(func.sha256(func.convert_to(content, "UTF8")), "hex")
@@ -151,18 +148,20 @@ def seal_statement() -> Update:
     )
 
 
-def chain_head(before: int | None = None) -> str:
-    """Return the hash of the newest event (before an id), or the genesis hash."""
-    if before is None:
-        return sql.execute(head_statement(False)).scalar() or GENESIS_HASH
-    return sql.execute(head_statement(True), {"before": before}).scalar() or GENESIS_HASH
+def head_before(event_id: int) -> str:
+    """Return the hash of the newest event before an id, or the genesis hash (SQLite)."""
+    return sql.execute(head_before_statement(), {"before": event_id}).scalar() or GENESIS_HASH
+
+
+def newest_hash() -> Select:
+    """Select the hash of the chain's newest event."""
+    return select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
 
 @cache
-def head_statement(before: bool) -> Select:
-    """Build (once) the read of the chain's newest hash (before a ``before`` id, if asked)."""
-    query = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    return query.where(AuditEvent.id < bindparam("before")) if before else query
+def head_before_statement() -> Select:
+    """Build (once) the read of the newest hash before a ``before`` id."""
+    return newest_hash().where(AuditEvent.id < bindparam("before"))
 
 
 def finish(event: AuditEvent, previous: str) -> None:

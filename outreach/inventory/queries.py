@@ -15,7 +15,7 @@ from outreach.extensions import db
 from outreach.inventory.balances import NO_LOT
 from outreach.inventory.models import MovementKind, StockBalance, StockLot, StockMovement
 from outreach.supplies.models import SupplyItem
-from outreach.supplies.queries import CATEGORY_ORDER
+from outreach.supplies.queries import CATEGORY_ORDER, DESCRIBING_COLUMNS
 from outreach.templating import local_today
 from outreach.users.models import Site
 
@@ -266,12 +266,7 @@ def month_stock_figures(
     before = StockMovement.occurred_at < start_utc
     query = (
         select(
-            SupplyItem.id,
-            SupplyItem.name,
-            SupplyItem.category,
-            SupplyItem.unit,
-            SupplyItem.units_per_pack,
-            SupplyItem.doses_per_unit,
+            *DESCRIBING_COLUMNS,
             func.coalesce(func.sum(case((before, StockMovement.quantity), else_=0)), 0),
             period_sum(start_utc, MovementKind.RECEIVED),
             period_sum(start_utc, MovementKind.DISTRIBUTED, -1),

@@ -29,16 +29,17 @@ def all_items() -> list[SupplyItem]:
     return list(db.session.scalars(catalog_order(select(SupplyItem))))
 
 
-#: What the encounter screen needs of an item (read as plain rows, named like the attributes).
-SCREEN_COLUMNS = (
+#: What describes an item on screens and in reports (id, name, category, unit, pack, doses).
+DESCRIBING_COLUMNS = (
     SupplyItem.id,
     SupplyItem.name,
     SupplyItem.category,
     SupplyItem.unit,
     SupplyItem.units_per_pack,
     SupplyItem.doses_per_unit,
-    SupplyItem.max_per_encounter,
 )
+#: What the encounter screen needs of an item (read as plain rows, named like the attributes).
+SCREEN_COLUMNS = (*DESCRIBING_COLUMNS, SupplyItem.max_per_encounter)
 
 
 @cache
