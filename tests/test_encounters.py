@@ -401,3 +401,12 @@ def test_history_is_newest_first_with_its_lines_in_order_and_removed_ones_left_o
         site.name,
     )
     assert [entry.id for entry in participant_history(participant.id, limit=1)] == [tied_second.id]
+
+
+def test_unasked_demographics_read_not_asked_alike(client, login_as):
+    login_as("worker")
+    participant = factories.make_participant()
+    db.session.commit()
+    page = client.get(f"/participants/{participant.id}").get_data(as_text=True)
+    assert "<dt>Gender</dt><dd>Not asked</dd>" in page
+    assert "not asked" not in page
