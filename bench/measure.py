@@ -22,7 +22,8 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import Engine, event, select
 
-from bench.seed import BENCH_PASSWORD, Seeded
+from bench.reference import BENCH_PASSWORD
+from bench.seed import Seeded
 from outreach.extensions import db
 from outreach.supplies.models import SupplyItem
 from outreach.templating import program_zone
