@@ -101,10 +101,13 @@ def _name_detector(*patterns: str) -> Detector:
     return detect
 
 
-NUMBER_CANDIDATE = re.compile(r"\+?\(?\d(?:(?:\)\s?|\s?\(|[ .\-])?\d)*")
+#: Digits with the separators people put in phone and ID numbers ("555/123/4567" too).
+NUMBER_CANDIDATE = re.compile(r"\+?\(?\d(?:(?:\)\s?|\s?\(|[ ./_\-])?\d)*")
 SSN_SHAPE = re.compile(r"\d{3}[- ]\d{2}[- ]\d{4}")
-NORTH_AMERICAN_PHONE = re.compile(r"(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}")
-LOCAL_PHONE = re.compile(r"\d{3}[ .-]\d{4}")
+NORTH_AMERICAN_PHONE = re.compile(
+    r"(?:\+?1[ ./_-]?)?(?:\(\d{3}\)\s?|\d{3}[ ./_-]?)\d{3}[ ./_-]?\d{4}"
+)
+LOCAL_PHONE = re.compile(r"\d{3}[ ./_-]\d{4}")
 
 
 def _classify_number(candidate: str) -> str | None:
@@ -152,7 +155,7 @@ DETECTORS: tuple[Detector, ...] = (
         EMAIL,
         r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}",
         r"(?<![\w.+-])[\w.+-]+\s*[(\[]?\s*\bat\b\s*[)\]]?\s*[\w-]+\s*[(\[]?\s*\bdot\b\s*[)\]]?\s*"
-        r"(?:com|org|net|edu|gov|ca|uk|us|io)\b",
+        r"[a-z]{2,12}\b",
         r"\b(?:at|@)\s*(?:gmail|yahoo|hotmail|outlook|icloud|aol|protonmail|proton\.me)\b",
     ),
     _pattern_detector(

@@ -199,6 +199,18 @@ def test_card_code_encounter_and_lookup(client, login_as, setting):
         ({"secondary_people": "1000"}, "whole number from 0 to 100"),
         ({"reversals": "0", "reversal_doses": "2"}, "Doses used are recorded with a reversal"),
         ({"collection_method": "estimated"}, "volume in litres"),
+        *(
+            ({"collection_method": "estimated", "sharps_litres": litres}, message)
+            for litres, message in [
+                ("99999999999999999999999999999", "litres from 0 to 200"),
+                ("1e400", "litres from 0 to 200"),
+                ("NaN", "number of litres, like 1.5"),
+                ("-Infinity", "number of litres, like 1.5"),
+                ("1,5", "number of litres, like 1.5"),
+                ("199.999", "at most 2 decimals"),
+            ]
+        ),
+        ({"collection_method": "sideways"}, "Not a valid choice"),
         ({"people_count": "0"}, "head count from 1 to 500"),
         ({"participant_mode": "card", "card_code": "ZZZZ"}, "8 characters"),
         ({"participant_mode": "answers", "answer_birth_month": "13"}, "from 1 to 12"),

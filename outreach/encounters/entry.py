@@ -171,6 +171,8 @@ def collected_syringes(form: EncounterForm) -> tuple[int, Decimal | None]:
     if form.collection_method.data != "estimated":
         return form.syringes_collected.data or 0, None
     litres = form.sharps_litres.data
+    if form.sharps_litres.errors:
+        return 0, None
     if litres is None:
         form.sharps_litres.errors = [
             *form.sharps_litres.errors,

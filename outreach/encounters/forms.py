@@ -53,6 +53,25 @@ DELETE_REASON_CHOICES = [
 ]
 
 
+class LitresField(DecimalField):
+    """A volume in litres: a finite number with at most ``places`` decimals, else a message."""
+
+    def process_formdata(self, valuelist) -> None:
+        """Read the number, refusing NaN, infinities and more decimals than are kept."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter the volume as a number of litres, like 1.5.") from error
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError("Enter the volume as a number of litres, like 1.5.")
+        if self.data.normalize().as_tuple().exponent < -self.places:
+            self.data = None
+            raise ValueError(f"Enter litres with at most {self.places} decimals, like 1.25.")
+
+
 def count_field(label: str, maximum: int = 10_000, message: str | None = None) -> IntegerField:
     """Return a whole-number field from 0 to a sane maximum."""
     return IntegerField(
@@ -85,7 +104,7 @@ class EncounterForm(IdempotentForm, IdentifyMixin, DemographicsMixin):
         "Returned syringes", choices=COLLECTION_CHOICES, default="counted"
     )
     syringes_collected = count_field("Syringes collected (counted)", 100_000)
-    sharps_litres = DecimalField(
+    sharps_litres = LitresField(
         "Sharps container volume (litres)",
         places=2,
         validators=[Optional(), NumberRange(0, 200, "Enter litres from 0 to 200.")],

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from outreach.encounters.models import Encounter
 from outreach.extensions import db
 from tests import factories
 from tests.browser.conftest import (
@@ -84,3 +85,25 @@ def test_bad_input_comes_back_with_everything_typed(live_server, page):
     expect(page.get_by_text("Doses used are recorded with a reversal")).to_be_visible()
     expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
     assert_accessible(page)
+
+
+def test_back_button_and_save_again_makes_no_second_encounter(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    log_in(page, live_server.url, "wren", PASSWORD)
+    page.goto(f"{live_server.url}/encounters/new")
+    page.get_by_label("Anonymous").check()
+    page.get_by_role("button", name="One more Naloxone kit").tap()
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Encounter saved.")).to_be_visible()
+
+    # Back to the form: the browser must not refill it (autocomplete off), because the
+    # refilled form would carry the new page's idempotency key and save a second encounter.
+    page.go_back()
+    expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("")
+    expect(page.get_by_label("Anonymous")).not_to_be_checked()
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Nothing was saved yet")).to_be_visible()
+    with live_server.app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Encounter)) == 1
