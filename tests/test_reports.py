@@ -93,6 +93,19 @@ def test_every_key_figure_on_fixed_data(month_data):
     }
 
 
+def test_naloxone_in_packs_counts_every_kit_and_dose(month_data):
+    before = monthly_figures(OCTOBER).values
+    twin = factories.make_item(
+        "Naloxone twin pack", category="naloxone", units_per_pack=2, doses_per_unit=2
+    )
+    worker = factories.make_user("worker", username="twin-worker")
+    factories.make_encounter(worker, month_data["van"], None, at("2026-10-20 15:00"), {twin: 3})
+    values = monthly_figures(OCTOBER).values
+    assert values["supply.Naloxone twin pack"] == 6
+    assert values["naloxone_kits_distributed"] - before["naloxone_kits_distributed"] == 6
+    assert values["naloxone_doses_distributed"] - before["naloxone_doses_distributed"] == 12
+
+
 def test_breakdowns_on_fixed_data(month_data):
     figures = monthly_figures(OCTOBER)
     assert figures.section("supply.") == {
@@ -147,6 +160,18 @@ def test_pdf_key_figures_match_the_figures(app, client, login_as, month_data):
     assert "Twelve-month trends" in text
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "report.make"))
     assert '"month":"2026-10"' in event.data
+
+
+def test_pdf_prints_names_with_markup_characters_as_typed(app, client, login_as, month_data):
+    factories.make_site("Van <b> 3")
+    factories.make_site("Shelter <north> & co")
+    factories.make_item("Kit <i>big</i>", category="wound_care")
+    login_as("supervisor")
+    response = report(client)
+    assert response.status_code == 200
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    for name in ("Van <b> 3", "Shelter <north> & co", "Kit <i>big</i>"):
+        assert name in text
 
 
 def test_csv_has_exactly_the_keys_and_suppresses_people(app, client, login_as, month_data):

@@ -34,7 +34,7 @@ def category_totals(rows) -> dict[str, int]:
         if row.category == SupplyCategory.SYRINGES:
             totals["syringes_distributed"] += int(row.units)
         elif row.category == SupplyCategory.NALOXONE:
-            totals["naloxone_kits_distributed"] += int(row.packs)
+            totals["naloxone_kits_distributed"] += int(row.units)
             totals["naloxone_doses_distributed"] += int(row.doses)
         elif row.category == SupplyCategory.TEST_STRIPS:
             totals["test_strips_distributed"] += int(row.units)

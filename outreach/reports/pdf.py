@@ -1,6 +1,7 @@
 """The monthly report as a PDF: a pure function of the figures, readable in black and white."""
 
 import io
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -75,10 +76,16 @@ def human(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
 
+def paragraph(text: str, style: str) -> Paragraph:
+    """Return a paragraph showing the text as it is: ReportLab reads ``<`` and ``&`` as markup,
+    and site, item and program names are typed by people."""
+    return Paragraph(escape(text), STYLES[style])
+
+
 def figure_table(title: str, rows: list[tuple[str, object]], header: str = "Number") -> list:
     """Return a heading and a two-column table of figures, kept together on a page."""
     data = [[title, header]] + [
-        [Paragraph(label, STYLES["BodyText"]), number(value)] for label, value in rows
+        [paragraph(label, "BodyText"), number(value)] for label, value in rows
     ]
     if not rows:
         data.append(["None this month", ""])
@@ -93,11 +100,11 @@ def cover(figures: MonthlyFigures) -> list:
     site = figures.site_name or "All sites"
     return [
         Spacer(1, 1.5 * inch),
-        Paragraph(figures.program_name, STYLES["Title"]),
-        Paragraph(f"Monthly report — {figures.month.label}", STYLES["Heading1"]),
-        Paragraph(f"Sites: {site}", STYLES["Heading2"]),
-        Paragraph(f"Months run midnight to midnight in {figures.timezone}.", STYLES["BodyText"]),
-        Paragraph(f"Generated {generated}.", STYLES["BodyText"]),
+        paragraph(figures.program_name, "Title"),
+        paragraph(f"Monthly report — {figures.month.label}", "Heading1"),
+        paragraph(f"Sites: {site}", "Heading2"),
+        paragraph(f"Months run midnight to midnight in {figures.timezone}.", "BodyText"),
+        paragraph(f"Generated {generated}.", "BodyText"),
         Spacer(1, 0.3 * inch),
     ]
 
@@ -158,11 +165,11 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
             f"Unique participants by {title}", section_rows(figures, prefix, threshold), "People"
         )
     if note:
-        story.append(Paragraph(note, STYLES["Italic"]))
+        story.append(paragraph(note, "Italic"))
     story += figure_table("Inventory (units as counted in stock)", stock_rows(figures))
     story += figure_table("Motivational interviewing", section_rows(figures, "mi."))
     story.append(PageBreak())
-    story.append(Paragraph("Twelve-month trends", STYLES["Heading2"]))
+    story.append(paragraph("Twelve-month trends", "Heading2"))
     charts = [trend_chart(figures, key) for key in TREND_KEYS]
     grid = Table(
         [charts[index : index + 2] for index in range(0, len(charts), 2)],

@@ -70,14 +70,16 @@ def new_participants(start: datetime, end: datetime, site_id: int | None) -> int
 
 
 def supply_totals(start: datetime, end: datetime, site_id: int | None) -> list:
-    """Return per item: name, category, packs, units (packs × units per pack), doses."""
+    """Return per item: name, category, units (packs × units per pack) and doses (units ×
+    doses per unit: a twin pack of two-dose naloxone kits is 2 kits, 4 doses)."""
     query = (
         select(
             SupplyItem.name,
             SupplyItem.category,
-            func.sum(EncounterSupply.quantity).label("packs"),
             func.sum(EncounterSupply.quantity * SupplyItem.units_per_pack).label("units"),
-            func.sum(EncounterSupply.quantity * SupplyItem.doses_per_unit).label("doses"),
+            func.sum(
+                EncounterSupply.quantity * SupplyItem.units_per_pack * SupplyItem.doses_per_unit
+            ).label("doses"),
         )
         .join(Encounter, Encounter.id == EncounterSupply.encounter_id)
         .join(SupplyItem, SupplyItem.id == EncounterSupply.item_id)
