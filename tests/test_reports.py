@@ -229,7 +229,7 @@ def test_cli_writes_pdf_and_csv(app, month_data, tmp_path):
     assert "encounters,4" in out.read_text()
     pdf = tmp_path / "office.pdf"
     result = runner.invoke(
-        args=["report", "monthly", "--month", "2026-10", "--site", "Office", "--out", str(pdf)]
+        args=["report", "monthly", "--month", "2026-10", "--site", "office", "--out", str(pdf)]
     )
     assert result.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
     bad = runner.invoke(args=["report", "monthly", "--month", "10/2026", "--out", str(pdf)])
