@@ -327,6 +327,23 @@ def test_stale_edit_is_refused_with_both_versions(client, login_as, setting):
     assert encounter.supplies[0].quantity == 2
 
 
+def test_the_same_edit_sent_twice_is_saved_once_without_a_conflict(client, login_as, setting):
+    worker = login_as("worker")
+    encounter = factories.make_encounter(worker, setting["site"], supplies={setting["box"]: 1})
+    db.session.commit()
+    opened = edit_form(
+        setting, encounter, services=["hiv_test"], **{f"supply-{setting['box'].id}": "3"}
+    )
+    assert client.post(f"/encounters/{encounter.id}/edit", data=opened).status_code == 302
+    again = client.post(f"/encounters/{encounter.id}/edit", data=opened, follow_redirects=True)
+    assert again.status_code == 200
+    assert "These changes were already saved." in again.get_data(as_text=True)
+    db.session.refresh(encounter)
+    assert (encounter.version, encounter.supplies[0].quantity) == (2, 3)
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("encounter.update") == 1
+
+
 def test_workers_cannot_edit_others_or_old_encounters(app, client, login_as, setting):
     login_as("worker")
     other = factories.make_user("worker")

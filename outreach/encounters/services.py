@@ -51,23 +51,38 @@ class StaleEdit(Exception):
         self.current = current
 
 
+def stored_values(data: EncounterInput) -> dict:
+    """Return the encounter's own columns as checked input sets them (details only with what
+    they describe: no method without syringes, no doses or outcome without a reversal)."""
+    reversed_ = data.reversals > 0
+    return {
+        "occurred_at": data.occurred_at,
+        "site_id": data.site_id,
+        "contact_type": data.contact_type,
+        "participant_id": data.participant.id if data.participant else None,
+        "people_count": 1 if data.participant else data.people_count,
+        "syringes_collected": data.syringes_collected,
+        "collection_method": data.collection_method if data.syringes_collected else None,
+        "sharps_litres": data.sharps_litres,
+        "secondary_people": data.secondary_people,
+        "reversals": data.reversals,
+        "reversal_doses": data.reversal_doses if reversed_ else 0,
+        "reversal_outcome": data.reversal_outcome if reversed_ else None,
+        "reversal_ems_called": data.reversal_ems_called if reversed_ else None,
+    }
+
+
+def wanted_supplies(data: EncounterInput) -> dict[int, int]:
+    """Return the supply lines the input asks for, by item: quantities above zero."""
+    return {item_id: quantity for item_id, quantity in data.supplies.items() if quantity > 0}
+
+
 def apply_input(encounter: Encounter, data: EncounterInput) -> None:
     """Copy checked input onto an encounter, replacing its supplies and services."""
-    encounter.occurred_at = data.occurred_at
-    encounter.site_id = data.site_id
-    encounter.contact_type = data.contact_type
+    for column, value in stored_values(data).items():
+        setattr(encounter, column, value)
     encounter.participant = data.participant
-    encounter.participant_id = data.participant.id if data.participant else None
-    encounter.people_count = 1 if data.participant else data.people_count
-    encounter.syringes_collected = data.syringes_collected
-    encounter.collection_method = data.collection_method if data.syringes_collected else None
-    encounter.sharps_litres = data.sharps_litres
-    encounter.secondary_people = data.secondary_people
-    encounter.reversals = data.reversals
-    encounter.reversal_doses = data.reversal_doses if data.reversals else 0
-    encounter.reversal_outcome = data.reversal_outcome if data.reversals else None
-    encounter.reversal_ems_called = data.reversal_ems_called if data.reversals else None
-    wanted = {item_id: qty for item_id, qty in data.supplies.items() if qty > 0}
+    wanted = wanted_supplies(data)
     kept = [line for line in encounter.supplies if line.item_id in wanted]
     for line in kept:
         line.quantity = wanted.pop(line.item_id)
@@ -80,6 +95,15 @@ def apply_input(encounter: Encounter, data: EncounterInput) -> None:
     encounter.services = kept_services + [
         EncounterService(service=code) for code in sorted(missing)
     ]
+
+
+def already_says(encounter: Encounter, data: EncounterInput) -> bool:
+    """Tell whether a saved encounter already says exactly what this input would make it say."""
+    return (
+        all(getattr(encounter, column) == value for column, value in stored_values(data).items())
+        and {line.item_id: line.quantity for line in encounter.supplies} == wanted_supplies(data)
+        and encounter.service_codes == sorted(set(data.services))
+    )
 
 
 def audit_summary(encounter: Encounter) -> dict:

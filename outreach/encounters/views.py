@@ -224,6 +224,10 @@ def edit(encounter_id: int):
     except (services.StaleEdit, StaleDataError):
         db.session.rollback()
         current = encounter_or_404(encounter_id)
+        if services.already_says(current, data):
+            # The same edit sent again (a retry, a second tap): nothing of it is lost.
+            flash("These changes were already saved.", "info")
+            return redirect(url_for("encounters.detail", encounter_id=encounter_id))
         return render_template(
             "encounters/conflict.html",
             current=current,
