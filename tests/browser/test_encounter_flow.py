@@ -72,13 +72,18 @@ def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
     expect(history).to_contain_text("hiv test")
 
 
-def test_bad_input_comes_back_with_everything_typed(live_server, page):
+def start_anonymous_encounter(live_server, page) -> None:
+    """Log in as a worker and start an anonymous encounter with one naloxone kit."""
     make_user_in(live_server.app, "worker", "wren", PASSWORD)
     stock_the_program(live_server.app)
     log_in(page, live_server.url, "wren", PASSWORD)
     page.goto(f"{live_server.url}/encounters/new")
     page.get_by_label("Anonymous").check()
     page.get_by_role("button", name="One more Naloxone kit").tap()
+
+
+def test_bad_input_comes_back_with_everything_typed(live_server, page):
+    start_anonymous_encounter(live_server, page)
     page.get_by_label("Overdose reversals reported").fill("0")
     page.get_by_label("Naloxone doses used").fill("2")
     page.get_by_role("button", name="Save encounter").click()
@@ -88,12 +93,7 @@ def test_bad_input_comes_back_with_everything_typed(live_server, page):
 
 
 def test_back_button_and_save_again_makes_no_second_encounter(live_server, page):
-    make_user_in(live_server.app, "worker", "wren", PASSWORD)
-    stock_the_program(live_server.app)
-    log_in(page, live_server.url, "wren", PASSWORD)
-    page.goto(f"{live_server.url}/encounters/new")
-    page.get_by_label("Anonymous").check()
-    page.get_by_role("button", name="One more Naloxone kit").tap()
+    start_anonymous_encounter(live_server, page)
     page.get_by_role("button", name="Save encounter").click()
     expect(page.get_by_text("Encounter saved.")).to_be_visible()
 
