@@ -231,6 +231,21 @@ def test_bad_input_keeps_everything_and_writes_nothing(
     assert count(Encounter) == 0 and count(AuditEvent) == 1  # the login only
 
 
+@pytest.mark.parametrize(
+    ("zone", "moment"),
+    [("America/Chicago", "9999-12-31T23:59"), ("Europe/Berlin", "0001-01-01T00:00")],
+)
+def test_times_at_the_ends_of_the_calendar_are_refused(
+    app, client, login_as, setting, zone, moment
+):
+    app.config["OUTREACH_TIMEZONE"] = zone
+    login_as("supervisor")
+    response = client.post("/encounters/new", data=encounter_form(setting, occurred_at=moment))
+    assert response.status_code == 422
+    assert "Enter a year from 1900 to 2999." in response.get_data(as_text=True)
+    assert count(Encounter) == 0
+
+
 def test_quantity_above_item_maximum_is_refused(client, login_as, setting):
     login_as("worker")
     form = encounter_form(setting, **{f"supply-{setting['box'].id}": "21"})

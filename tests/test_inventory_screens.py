@@ -238,6 +238,10 @@ def test_history_filters_and_pages(client, login_as, shelf):
     by_lot = client.get("/stock/movements?lot_number=lot777&kind=received").get_data(as_text=True)
     assert "1 movement." in by_lot
     assert client.get("/stock/movements?kind=stolen").status_code == 400
+    for far in ("date_to=9999-12-31", "date_from=0001-01-01"):
+        response = client.get(f"/stock/movements?{far}")
+        assert response.status_code == 400, far
+        assert "between 1900 and 2999" in response.get_data(as_text=True)
 
 
 def test_item_settings_and_home_warnings(client, login_as, shelf):

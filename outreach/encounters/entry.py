@@ -151,6 +151,10 @@ def check_time(form: EncounterForm, user: User):
     local = form.occurred_at.data
     if local is None:
         return None
+    if not 1900 <= local.year <= 2999:
+        # Such a time is no encounter's, and near the year 1 or 9999 it has no UTC moment.
+        form.occurred_at.errors = [*form.occurred_at.errors, "Enter a year from 1900 to 2999."]
+        return None
     occurred = local.replace(tzinfo=program_zone()).astimezone(UTC)
     now = utcnow()
     if occurred > now + FUTURE_TOLERANCE:

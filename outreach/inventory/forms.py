@@ -1,8 +1,10 @@
 """Forms of the stock screens: receive, transfer, count, write off, settings, filters."""
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from outreach.forms import IdempotentForm
 from outreach.inventory.checks import LOT_NUMBER_MAX, QUANTITY_MAX
@@ -20,6 +22,12 @@ from outreach.urls import record_id
 CHOOSE = ("", "Choose…")
 ANY = ("", "Any")
 DATE_MESSAGE = "Enter a date as year-month-day, e.g. 2027-05-31."
+
+
+def filter_date_in_range(form, field) -> None:
+    """Refuse filter dates far outside any ledger: they cannot be turned into UTC moments."""
+    if field.data and not date(1900, 1, 1) <= field.data <= date(2999, 12, 31):
+        raise ValidationError("Enter a date between 1900 and 2999.")
 
 
 def optional_int(value) -> int | None:
@@ -158,8 +166,12 @@ class MovementFilterForm(FlaskForm):
         default="",
     )
     lot_number = StringField("Lot number", render_kw={"maxlength": LOT_NUMBER_MAX})
-    date_from = DateField("From", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
-    date_to = DateField("To", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    date_from = DateField(
+        "From", validators=[Optional(), filter_date_in_range], invalid_value_message=DATE_MESSAGE
+    )
+    date_to = DateField(
+        "To", validators=[Optional(), filter_date_in_range], invalid_value_message=DATE_MESSAGE
+    )
     page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
 
     def fill_choices(self, sites: list, items: list) -> None:
