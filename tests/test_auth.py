@@ -188,6 +188,26 @@ def test_password_length_limits(client, login_as):
         assert message in response.get_data(as_text=True)
 
 
+def test_the_new_password_must_differ_and_leave_out_the_apps_name(client, login_as):
+    login_as("worker", must_change_password=True)
+    for password, message in (
+        (TEST_PASSWORD, "different from the current one"),
+        ("MyOutreachProgram2026", "the word outreach"),
+        ("tangerine OUTREACH quietly 42", "the word outreach"),
+    ):
+        response = client.post(
+            "/auth/password",
+            data={
+                "current_password": TEST_PASSWORD,
+                "new_password": password,
+                "confirm_password": password,
+            },
+        )
+        assert response.status_code == 422, password
+        assert message in response.get_data(as_text=True), password
+    assert client.get("/").headers["Location"].endswith("/auth/password"), "still forced"
+
+
 def test_deactivation_ends_sessions(app, client, login_as):
     worker = login_as("worker")
     db.session.get(User, worker.id).active = False

@@ -46,6 +46,10 @@ def burn_verification_time(password: str) -> None:
     verify_password(hash_password("not-a-real-password"), password)
 
 
+#: The app's name: refused in passwords like the username (ASVS 6.2.11 context words).
+CONTEXT_WORD = "outreach"
+
+
 def password_problems(password: str, username: str = "") -> list[str]:
     """Return why a new password is refused (empty when it is acceptable)."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
@@ -55,7 +59,9 @@ def password_problems(password: str, username: str = "") -> list[str]:
         return [f"Use at most {MAX_PASSWORD_LENGTH} characters."]
     if username and username.lower() in password.lower():
         return ["Do not use your username in your password."]
-    verdict = zxcvbn(password[:ZXCVBN_PREFIX], user_inputs=[username, "outreach"])
+    if CONTEXT_WORD in password.lower():
+        return [f"Do not use the word {CONTEXT_WORD} in your password: it is guessed first."]
+    verdict = zxcvbn(password[:ZXCVBN_PREFIX], user_inputs=[username])
     if verdict["score"] < 3:
         warning = verdict["feedback"].get("warning") or "It would be easy to guess."
         return [f"This password is too easy to guess. {warning} Try a few unrelated words."]

@@ -126,6 +126,9 @@ def change_password():
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append("That is not your current password.")
+        elif form.new_password.data == form.current_password.data:
+            # A forced change must replace the password an administrator has seen.
+            form.new_password.errors.append("Choose a password different from the current one.")
         else:
             problems = password_problems(form.new_password.data, current_user.username)
             form.new_password.errors.extend(problems)
