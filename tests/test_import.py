@@ -11,14 +11,21 @@ from sqlalchemy import select
 from outreach.audit.models import AuditEvent
 from outreach.clients.codes import card_code, code_digest
 from outreach.clients.models import Participant, ParticipantRace
+from outreach.clients.services import code_key
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
 from outreach.extensions import db
 from outreach.imports.parser import COLUMNS
-from outreach.imports.services import import_file
+from outreach.imports.services import external_id_digest, import_file
 from outreach.referrals.models import Referral, ReferralStatusChange
 from tests import factories
 from tests.import_helpers import GOOD, count, csv_bytes, program, row
+
+
+def stored(external_id: str) -> str:
+    """Return what the database keeps of an old system's id: its keyed digest."""
+    return external_id_digest(external_id, code_key())
+
 
 WRITTEN = (
     Encounter,
@@ -107,7 +114,7 @@ def test_a_good_file_imports_exactly(made):
     assert (first.participant_id, first.people_count, first.external_id) == (
         participant.id,
         1,
-        "OLD-1",
+        stored("OLD-1"),
     )
     assert (first.syringes_collected, first.reversals, first.secondary_people) == (20, 1, 2)
     assert {line.item_id: line.quantity for line in first.supplies} == {
@@ -194,7 +201,9 @@ def test_rerunning_skips_rows_imported_before(made):
     assert (report.rows_read, report.encounters_created, report.skipped) == (3, 1, 2)
     assert report.participants_created == 0
     assert count(Encounter) == 3 and count(Participant) == 1
-    assert sorted(db.session.scalars(select(Encounter.external_id))) == ["OLD-1", "OLD-2", "OLD-3"]
+    assert sorted(db.session.scalars(select(Encounter.external_id))) == sorted(
+        stored(name) for name in ("OLD-1", "OLD-2", "OLD-3")
+    )
     assert count(AuditEvent) == 2
 
 
@@ -374,6 +383,13 @@ def test_inactive_sites_and_items_of_the_past_are_accepted(made):
     assert run(csv_bytes(row(site="Office", supplies="Cookers=1"))).ok
 
 
+def test_an_old_systems_id_is_kept_only_as_a_keyed_digest(made):
+    assert run(csv_bytes(row(external_id="jane.doe-1985-03-04"))).encounters_created == 1
+    (kept,) = db.session.scalars(select(Encounter.external_id))
+    assert kept == stored("jane.doe-1985-03-04") and "jane" not in kept and "1985" not in kept
+    assert run(csv_bytes(row(external_id="jane.doe-1985-03-04"))).skipped == 1
+
+
 def test_local_times_are_in_the_program_zone_and_offsets_are_kept(app, made):
     app.config["OUTREACH_TIMEZONE"] = "America/Chicago"
     data = csv_bytes(
@@ -386,11 +402,11 @@ def test_local_times_are_in_the_program_zone_and_offsets_are_kept(app, made):
     assert run(data).ok
     times = dict(db.session.execute(select(Encounter.external_id, Encounter.occurred_at)).all())
     assert times == {
-        "winter": datetime(2024, 3, 1, 20, 30, tzinfo=UTC),
-        "summer": datetime(2024, 7, 1, 19, 30, tzinfo=UTC),
-        "offset": datetime(2024, 3, 1, 19, 30, tzinfo=UTC),
-        "utc": datetime(2024, 3, 1, 14, 30, tzinfo=UTC),
-        "ambiguous": datetime(2024, 11, 3, 6, 30, tzinfo=UTC),  # the first 01:30 (CDT)
+        stored("winter"): datetime(2024, 3, 1, 20, 30, tzinfo=UTC),
+        stored("summer"): datetime(2024, 7, 1, 19, 30, tzinfo=UTC),
+        stored("offset"): datetime(2024, 3, 1, 19, 30, tzinfo=UTC),
+        stored("utc"): datetime(2024, 3, 1, 14, 30, tzinfo=UTC),
+        stored("ambiguous"): datetime(2024, 11, 3, 6, 30, tzinfo=UTC),  # the first 01:30 (CDT)
     }
 
 

@@ -160,3 +160,19 @@ def test_the_balances_migration_fills_balances_from_the_ledger_and_keeps_them(em
     line(7)
     on_hand = db.session.scalars(select(StockBalance.on_hand)).all()
     assert on_hand == [32]
+
+
+def test_the_external_id_migration_keeps_only_digests(empty_app):
+    from outreach.clients.services import code_key
+    from outreach.encounters.models import Encounter
+    from outreach.imports.services import external_id_digest
+
+    flask_migrate.upgrade(directory=str(MIGRATIONS), revision="b1_mi_note_version")
+    worker, site = factories.make_user("worker"), factories.make_site("Office")
+    for external_id in ("jane.doe-1985-03-04", None):
+        factories.make_encounter(worker, site).external_id = external_id
+    db.session.commit()
+    upgrade()
+    kept = db.session.scalars(select(Encounter.external_id).order_by(Encounter.id)).all()
+    assert kept == [external_id_digest("jane.doe-1985-03-04", code_key()), None]
+    upgrade()  # at head already: nothing changes

@@ -7,8 +7,10 @@ demographics in the file are applied only to participants the import creates, ne
 participants already on record (the people who know them keep them up to date).
 """
 
+import hashlib
+import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import update
 
@@ -90,9 +92,31 @@ def import_file(*, data: bytes, dry_run: bool, actor: User | None) -> ImportRepo
     return import_encounters(rows=parsed.rows, dry_run=dry_run, actor=actor)
 
 
+def external_id_digest(external_id: str, key: bytes) -> str:
+    """Return what is stored of an old system's id: ``#`` and its keyed HMAC-SHA256.
+
+    The old id is only needed to recognise a row imported before; it may hold a name or a
+    date (``jane.doe-1985-03-04``), so it is never stored. ``#`` cannot begin an id in a file.
+    """
+    message = b"external_id:" + external_id.encode()
+    return "#" + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def with_stored_ids(rows: list[ImportRow]) -> list[ImportRow]:
+    """Return the rows with each external id replaced by its stored digest."""
+    key = code_key()
+    return [
+        replace(row, external_id=external_id_digest(row.external_id, key))
+        if row.external_id
+        else row
+        for row in rows
+    ]
+
+
 def import_encounters(*, rows: list[ImportRow], dry_run: bool, actor: User | None) -> ImportReport:
     """Write checked rows (skipping those imported before) and one audit event with counts."""
     report = ImportReport(rows_read=len(rows), dry_run=dry_run)
+    rows = with_stored_ids(rows)
     seen = imported_external_ids(row.external_id for row in rows if row.external_id)
     todo = [row for row in rows if row.external_id is None or row.external_id not in seen]
     participants, report.errors = match_participants(todo)
