@@ -35,6 +35,12 @@ MONTH = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 DAY_NUMBER = r"(?:0?[1-9]|[12]\d|3[01])"
+#: A day of the month written as a word: "the fourth", "twenty-first".
+DAY_WORD = (
+    r"(?:(?:twenty|thirty)[\s-]?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth"
+    r"|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
+    r"|eighteenth|nineteenth|twentieth|thirtieth)"
+)
 YEAR = r"(?:'|’)?(?:(?:19|20)\d{2}|\d{2})"
 
 STREET_SUFFIX = (
@@ -65,12 +71,17 @@ NOT_NAMES = frozenset(
         "Buprenorphine Fentanyl Xylazine Tranq Heroin Meth Medicaid Medicare",
         "Mom Mum Dad Mother Father God The This That And But Then He She They We You It",
         "His Her Their Police Security Detox Rehab Housing Intake Outreach Hospital Clinic",
-        "Court Probation Parole Dr Doctor Nurse Staff",
+        "Court Probation Parole Dr Doctor Nurse Staff Braun Terumo",
     )
     for word in words.split()
 )
 
 NAME_WORD = r"(?P<name>[A-Z][a-z'’-]+)"
+RELATIONS = (
+    r"boyfriend|girlfriend|partner|husband|wife|son|daughter|mother|mom|mum|father|dad"
+    r"|brother|sister|friend|cousin|uncle|aunt|auntie|grandma|grandmother|grandpa|grandfather"
+    r"|roommate|neighbou?r|bf|gf"
+)
 
 
 def _pattern_detector(reason: str, *patterns: str, flags: int = re.IGNORECASE) -> Detector:
@@ -172,6 +183,10 @@ DETECTORS: tuple[Detector, ...] = (
         rf"\b{DAY_NUMBER}(?:st|nd|rd|th)?(?:\s+of\s+|\s+|[./-]){MONTH}\.?,?(?:\s+|[./-]){YEAR}\b",
         r"\bd\.?\s?o\.?\s?b\b\.?|\bdate\s+of\s+birth\b|\bbirth\s?(?:date|day)s?\b|\bb-?days?\b",
         rf"\bborn\s+(?:on\b|in\s+{MONTH}\b|{MONTH}\b|\d)",
+        # "born in 1985 on the fourth of march": a birth year alone is a demographic, not this.
+        rf"\bborn\b.{{0,30}}?\b(?:the\s+)?(?:{DAY_NUMBER}(?:st|nd|rd|th)?|{DAY_WORD})"
+        rf"\s+(?:of\s+)?{MONTH}\b",
+        rf"\bborn\b.{{0,30}}?\b{MONTH}\s+(?:the\s+)?(?:{DAY_NUMBER}(?:st|nd|rd|th)?|{DAY_WORD})\b",
     ),
     _detect_numbers,
     _detect_spelled_numbers,
@@ -198,6 +213,7 @@ DETECTORS: tuple[Detector, ...] = (
         rf"(?<![\w.,/])\d{{1,5}}\s*,?\s+{STREET_PREFIX}\s+[a-zà-ÿ]",
         rf"\b[a-zà-ÿ]{{3,}}{JOINED_STREET}\s*\d{{1,4}}[a-z]?\b",
         r"(?<![\w.,/])\d{1,6}\s+(?:route|rte|highway|hwy|state\s+road|county\s+road)\s*\d{1,4}\b",
+        r"\b(?:lives?|living|stays?|staying|sleeps?|sleeping)\s+(?:at|on)\s+\d{1,6}[a-z]?\s+[a-z]",
     ),
     _pattern_detector(
         ADDRESS,
@@ -223,9 +239,10 @@ DETECTORS: tuple[Detector, ...] = (
         r"(?i:\b(?:called|calls\s+(?:him|her|them)sel(?:f|ves)|goes\s+by|known\s+as"
         r"|a\.?k\.?a\.?|nicknamed?|named))\s+(?:[\"“‘']\s*[A-Za-z]|" + NAME_WORD + ")",
         r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+" + NAME_WORD,
-        r"(?i:\b(?:boyfriend|girlfriend|partner|husband|wife|son|daughter|mother|mom|mum"
-        r"|father|dad|brother|sister|friend|cousin|uncle|aunt|auntie|grandma|grandmother"
-        r"|grandpa|grandfather|roommate|neighbou?r|bf|gf))\s+" + NAME_WORD + r"\b",
+        r"(?i:\b(?:" + RELATIONS + r"))\s+" + NAME_WORD + r"\b",
+        # "J. Smith"; "Maria is her mom".
+        r"\b[A-Z]\.\s?" + NAME_WORD.replace("+", "{2,}") + r"\b",
+        NAME_WORD + r"\s+(?i:is|was)\s+(?i:his|her|their|my)\s+(?i:" + RELATIONS + r")\b",
     ),
 )
 

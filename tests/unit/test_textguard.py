@@ -135,6 +135,11 @@ IDENTIFYING = [
     ("came with Mr. Jones", NAME),
     ("her boyfriend Carlos came too", NAME),
     ("picking up for her friend Dee", NAME),
+    ("J. Smith came by", NAME),
+    ("Maria is her mom", NAME),
+    ("born in 1985 on the fourth of march", DATE),
+    ("born 1990, on March twenty-first", DATE),
+    ("lives at 12 Elm", ADDRESS),
 ]
 
 ORDINARY_NOTES = [
@@ -200,6 +205,9 @@ ORDINARY_NOTES = [
     "walked down the road to the van",
     "1 2ml syringe and a B12 shot",
     "N95 masks, 2 boxes",
+    "born in 1985, injects daily",
+    "B. Braun syringes are back in stock",
+    "living on the street since March",
 ]
 
 
