@@ -260,6 +260,10 @@ BAD_CELLS = [
     ({"referrals": "massage"}, "referrals", "not a referral type"),
     ({"referrals": "moud;moud:linked"}, "referrals", "listed twice"),
     ({"external_id": "has space"}, "external_id", "external_id is 1 to 80"),
+    ({"syringes_collected": "9" * 5000}, "syringes_collected", "from 0 to 100,000"),
+    ({"supplies": "Cookers=" + "1" * 5000}, "supplies", "from 0 to"),
+    ({"occurred_at": "0001-01-01T00:00+14:00"}, "occurred_at", "Not a date and time"),
+    ({"occurred_at": "9999-12-31T23:59-14:00"}, "occurred_at", "Not a date and time"),
 ]
 
 
@@ -447,6 +451,31 @@ def test_problems_before_an_unreadable_line_are_kept(made):
         b'2024-03-01 10:00,"Van 1"x,alex,street\n'
     )
     assert [(e.line, e.column) for e in run(data).errors] == [(2, "site"), (3, "")]
+
+
+def test_an_unclosed_quote_is_reported_where_its_row_starts(made):
+    data = (
+        b"occurred_at,site,worker,contact_type\n"
+        + b"2024-03-01 10:00,Van 1,alex,street\n"
+        + b'2024-03-01 10:00,"Van 1,alex,street\n'
+        + b"2024-03-01 10:00,Van 1,alex,street\n" * 5
+    )
+    errors = run(data).errors
+    assert [(e.line, e.column) for e in errors] == [(3, "")]
+    assert "quotation marks" in errors[0].reason
+
+
+def test_a_value_too_long_for_the_reader_is_named_at_its_line(made):
+    data = (
+        b"occurred_at,site,worker,contact_type\n"
+        + b"2024-03-01 10:00,Van 1,alex,street\n"
+        + b"2024-03-01 10:00,"
+        + b"x" * 200_000
+        + b",alex,street\n"
+    )
+    errors = run(data).errors
+    assert [(e.line, e.column) for e in errors] == [(3, "")]
+    assert "longer than" in errors[0].reason
 
 
 def test_a_large_import_refreshes_the_planner_statistics(made, monkeypatch):

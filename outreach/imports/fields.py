@@ -111,9 +111,10 @@ def read_time(raw: str, lookups: Lookups) -> datetime:
             if parsed.tzinfo is None:
                 raise CellError(f"Give a time as {TIME_FORMATS}.")
             occurred = parsed.astimezone(UTC)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         if isinstance(error, CellError):
             raise
+        # OverflowError: a year near 1 or 9999 whose offset carries it out of the calendar.
         raise CellError(f"Not a date and time: use {TIME_FORMATS}.") from None
     if occurred > lookups.now + FUTURE_TOLERANCE:
         raise CellError("The time is in the future.")
@@ -185,9 +186,10 @@ def read_count(raw: str, maximum: int) -> int:
     if not raw:
         return 0
     if raw.isascii() and raw.isdigit():
-        value = int(raw)
-        if value <= maximum:
-            return value
+        # A digit run longer than the maximum's is too big; int() would refuse 4,300 digits.
+        digits = raw.lstrip("0") or "0"
+        if len(digits) <= len(str(maximum)) and int(digits) <= maximum:
+            return int(digits)
         raise CellError(f"Enter a whole number from 0 to {maximum:,}.")
     if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
         raise CellError("Cannot be negative.")
@@ -199,7 +201,7 @@ def read_birth_year(raw: str, lookups: Lookups) -> int | None:
     if not raw:
         return None
     this_year = lookups.now.astimezone(lookups.zone).year
-    if raw.isascii() and raw.isdigit() and 1900 <= int(raw) <= this_year:
+    if raw.isascii() and raw.isdigit() and len(raw) == 4 and 1900 <= int(raw) <= this_year:
         return int(raw)
     raise CellError(f"Enter a four-digit birth year from 1900 to {this_year}.")
 

@@ -73,6 +73,8 @@ class ParsedFile:
 
     rows: list[ImportRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: The line the next record starts on, while reading.
+    next_line: int = 0
     rows_read: int = 0
 
 
@@ -219,27 +221,43 @@ def parse_file(data: bytes, lookups: Lookups) -> ParsedFile:
         parsed.errors += check_header(names)
         rows = RowReader(lookups, set(names), parsed.errors)
         read_rows(reader, names, rows, parsed)
-    except csv.Error:
-        parsed.errors.append(
-            RowError(
-                reader.line_num,
-                "",
-                "The file cannot be read from this line on: check its quotation marks.",
-            )
-        )
+    except csv.Error as error:
+        parsed.errors.append(RowError(reader.line_num, "", unreadable(error)))
     parsed.errors.sort(key=lambda error: error.line)
     if parsed.errors:
         parsed.rows = []
     return parsed
 
 
+def unreadable(error: csv.Error) -> str:
+    """Say why the file cannot be read on from a line: a value too long, or a stray quote."""
+    if "field limit" in str(error):
+        return (
+            f"The file cannot be read from this line on: a value is longer than "
+            f"{csv.field_size_limit():,} characters."
+        )
+    return "The file cannot be read from this line on: check its quotation marks."
+
+
 def read_rows(reader, names: list[str], rows: RowReader, parsed: ParsedFile) -> None:
     """Check each data row in turn, skipping blank lines."""
+    line = reader.line_num + 1
+    try:
+        check_records(reader, names, rows, parsed)
+    except csv.Error as error:
+        # The record that cannot be read starts after the last one read, not where reading
+        # stopped (an unclosed quote runs on to the end of the file).
+        parsed.errors.append(RowError(parsed.next_line or line, "", unreadable(error)))
+
+
+def check_records(reader, names: list[str], rows: RowReader, parsed: ParsedFile) -> None:
+    """Check the records one by one, noting where the next one starts."""
     width = len(names)
     line = reader.line_num + 1
     for record in reader:
         if not any(cell.strip() for cell in record):
             line = reader.line_num + 1
+            parsed.next_line = line
             continue
         parsed.rows_read += 1
         if len(record) > width:
@@ -256,3 +274,4 @@ def read_rows(reader, names: list[str], rows: RowReader, parsed: ParsedFile) -> 
             if row is not None and not parsed.errors:
                 parsed.rows.append(row)
         line = reader.line_num + 1
+        parsed.next_line = line
