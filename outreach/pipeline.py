@@ -61,11 +61,25 @@ def end_pipeline(session: Session, error: BaseException | None = None) -> None:
         exit_stack.__exit__(type(error), error, error.__traceback__)
 
 
+class RolledBack(Exception):
+    """The transaction a pipeline served was rolled back."""
+
+
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def end_with_transaction(session: Session) -> None:
-    """End the pipeline when its transaction ends, before the connection returns to the pool."""
+def end_with_commit(session: Session) -> None:
+    """End the pipeline when its transaction commits, before the connection goes back."""
     end_pipeline(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def end_with_rollback(session: Session) -> None:
+    """End the pipeline of a rolled-back transaction, whatever state the error left it in.
+
+    A failed statement (a duplicate key from a concurrent copy of the same form) aborts the
+    pipeline; leaving it as if all went well would raise ``PipelineAborted`` out of the
+    rollback and turn the caller's handled error into a 500.
+    """
+    end_pipeline(session, RolledBack())
 
 
 @event.listens_for(Engine, "after_cursor_execute")

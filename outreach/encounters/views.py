@@ -2,12 +2,13 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from outreach.clients.codes import PARTS
 from outreach.clients.models import Participant
 from outreach.clients.queries import live_participant
-from outreach.clients.services import current_recipe, participant_create
+from outreach.clients.services import ParticipantExists, current_recipe, participant_create
 from outreach.dbtypes import utcnow
 from outreach.encounters import services
 from outreach.encounters.entry import NewParticipant, SupplyEntry, read_encounter, read_supplies
@@ -97,10 +98,23 @@ def new():
         return render_form(form, supplies, participant, status=422, extras=extras)
     # A resubmit that passes the checks is saved again and refused by its key at the commit,
     # which rolls the copy back: one look-up fewer for every first submit.
-    with pipelined():
-        encounter = save_encounter(data, pending, extras)
-        participant_id = encounter.participant_id
-        winner = commit_once(key, "encounter", encounter.id, current_user.id)
+    try:
+        with pipelined():
+            encounter = save_encounter(data, pending, extras)
+            participant_id = encounter.participant_id
+            winner = commit_once(key, "encounter", encounter.id, current_user.id)
+    except (ParticipantExists, IntegrityError):
+        # A copy of this form sent at the same moment registered the new participant first
+        # (its key is committed with it), or, rarely, someone else registered the same code.
+        db.session.rollback()
+        if earlier := earlier_submission(key, "encounter"):
+            return already_saved(earlier)
+        if not isinstance(pending, NewParticipant):
+            raise
+        form.participant_mode.errors = [
+            "Someone registered this code a moment ago: choose Code answers to find them."
+        ]
+        return render_form(form, supplies, participant, status=409, extras=extras)
     if winner:
         return already_saved(winner)
     flash("Encounter saved.", "success")
