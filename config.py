@@ -63,6 +63,9 @@ class Config:
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 60)
     LOGIN_IP_MAX_FAILURES = env_int("LOGIN_IP_MAX_FAILURES", 30)
+    #: Reverse proxies in front of the app whose X-Forwarded-For and -Proto are believed
+    #: (0: none; 1: the usual one HTTPS proxy on the same machine).
+    TRUSTED_PROXIES = env_int("OUTREACH_TRUSTED_PROXIES", 0)
     LOGIN_IP_WINDOW_MINUTES = env_int("LOGIN_IP_WINDOW_MINUTES", 15)
     AUDIT_PAGE_SIZE = env_int("AUDIT_PAGE_SIZE", 50)
     #: Roles that must log in with a second factor: comma-separated role names, "all" or "".

@@ -1,6 +1,7 @@
 """Outreach: case management for harm reduction outreach programs."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import INSTANCE_DIR, config_for, finish_settings
 from outreach.setup import (
@@ -21,4 +22,13 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe the proxies' X-Forwarded-For and -Proto when the operator says how many there
+    are: behind a proxy every request otherwise comes from the proxy's own address."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)

@@ -10,6 +10,7 @@ from outreach.dbtypes import utcnow
 from outreach.extensions import db
 from outreach.users.models import User
 from tests import factories
+from tests.conftest import make_test_app
 from tests.factories import TEST_PASSWORD
 
 
@@ -92,6 +93,31 @@ def test_address_throttle_does_not_lock_other_addresses(app, client):
         environ_base={"REMOTE_ADDR": "10.1.1.1"},
     )
     assert other.status_code == 302
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_address(app):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    proxied = make_test_app(url, TRUSTED_PROXIES=1, LOGIN_IP_MAX_FAILURES=3)
+    factories.make_user("worker", username="wanda")
+    db.session.commit()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    attacker = proxied.test_client()
+    for _ in range(3):
+        attacker.post(
+            "/auth/login",
+            data={"username": "x", "password": "y"},
+            environ_base=proxy,
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        )
+    db.session.expire_all()
+    assert set(db.session.scalars(select(AuditEvent.client_address))) == {"203.0.113.9"}
+    colleague = proxied.test_client().post(
+        "/auth/login",
+        data={"username": "wanda", "password": TEST_PASSWORD},
+        environ_base=proxy,
+        headers={"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"},
+    )
+    assert colleague.status_code == 302, "the attacker's failures do not lock the proxy out"
 
 
 def test_idle_session_times_out_on_the_server(app, client, login_as):
