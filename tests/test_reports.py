@@ -232,6 +232,12 @@ def test_cli_writes_pdf_and_csv(app, month_data, tmp_path):
         args=["report", "monthly", "--month", "2026-10", "--site", "office", "--out", str(pdf)]
     )
     assert result.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    factories.make_site("Café Élan")
+    db.session.commit()
+    accented = runner.invoke(
+        args=["report", "monthly", "--month", "2026-10", "--site", "CAFÉ  élan", "--out", str(pdf)]
+    )
+    assert accented.exit_code == 0, accented.output
     bad = runner.invoke(args=["report", "monthly", "--month", "10/2026", "--out", str(pdf)])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
     unknown = runner.invoke(

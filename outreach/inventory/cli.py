@@ -10,6 +10,7 @@ from outreach.inventory.balances import mismatches, rebuild
 from outreach.inventory.queries import stock_on_hand, stock_warnings
 from outreach.inventory.services import lock_sites
 from outreach.users.models import Site
+from outreach.users.queries import site_id_named
 
 stock_cli = AppGroup("stock", help="Show stock on hand and stock warnings; check balances.")
 
@@ -20,7 +21,7 @@ def on_hand(site_name: str | None) -> None:
     """List stock on hand by site and item, with lots and expiry."""
     site_id = None
     if site_name:
-        site_id = db.session.scalar(select(Site.id).where(Site.name == site_name))
+        site_id = site_id_named(site_name)
         if site_id is None:
             raise click.ClickException(f"--site: no site is called {site_name!r}.")
     rows = stock_on_hand(site_id)

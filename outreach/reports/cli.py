@@ -4,26 +4,13 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from outreach.extensions import db
 from outreach.reports.periods import Month
 from outreach.reports.services import report_make
-from outreach.users.models import Site
+from outreach.users.queries import site_id_named
 
 report_cli = AppGroup("report", help="Make reports.")
-
-
-def site_named(name: str) -> int:
-    """Return the id of the site with this name, in any case if only one site has it."""
-    exact = db.session.scalar(select(Site.id).where(Site.name == name))
-    if exact is not None:
-        return exact
-    query = select(Site.id).where(func.lower(Site.name) == name.strip().lower())
-    matches = db.session.scalars(query).all()
-    if len(matches) != 1:
-        raise click.BadParameter(f"There is no site called {name!r}.", param_hint="--site")
-    return matches[0]
 
 
 @report_cli.command("monthly")
@@ -37,7 +24,9 @@ def monthly(month_text: str, site_name: str | None, output: str, out_path: Path)
         month = Month.parse(month_text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--month") from error
-    site_id = site_named(site_name) if site_name else None
+    site_id = site_id_named(site_name) if site_name else None
+    if site_name and site_id is None:
+        raise click.BadParameter(f"There is no site called {site_name!r}.", param_hint="--site")
     content, _, _ = report_make(month=month, site_id=site_id, output=output)
     out_path.write_bytes(content)
     db.session.commit()

@@ -2,14 +2,14 @@
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from outreach.auth import mfa
 from outreach.auth import services as auth_services
 from outreach.extensions import db
 from outreach.users import services
-from outreach.users.models import Role, Site, SiteKind, User
-from outreach.users.queries import all_users
+from outreach.users.models import Role, SiteKind, User
+from outreach.users.queries import all_users, site_id_named
 
 users_cli = AppGroup("users", help="Create and list staff accounts.")
 sites_cli = AppGroup("sites", help="Add sites.")
@@ -29,8 +29,7 @@ def create_user(username: str, role: str, site_names: tuple[str, ...]) -> None:
     site_ids = []
     for name in site_names:
         # Site names are unique whatever their case and spacing, as the admin pages check them.
-        wanted = " ".join(name.split()).lower()
-        site_id = db.session.scalar(select(Site.id).where(func.lower(Site.name) == wanted))
+        site_id = site_id_named(name)
         if site_id is None:
             fail(f"There is no site called {name!r}. Add it with: flask sites add {name!r}")
         site_ids.append(site_id)

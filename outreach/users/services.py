@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from outreach.audit.services import record
 from outreach.auth.models import UserSession
@@ -10,6 +10,7 @@ from outreach.auth.passwords import hash_password, temporary_password
 from outreach.auth.sessions import session_end, sessions_end_for_user
 from outreach.extensions import db
 from outreach.users.models import Role, Site, SiteKind, User
+from outreach.users.queries import site_id_named
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
@@ -136,10 +137,8 @@ def site_name_checked(name: str, site_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 80:
         raise AdminError("name", "Give the site a name of 2 to 80 characters.")
-    clash = select(Site.id).where(func.lower(Site.name) == name.lower())
-    if site_id is not None:
-        clash = clash.where(Site.id != site_id)
-    if db.session.scalar(clash):
+    clash = site_id_named(name)
+    if clash is not None and clash != site_id:
         raise AdminError("name", "Another site already has that name.")
     return name
 
