@@ -269,8 +269,11 @@ ANSWER_NORMALISERS: dict[PartKind, Callable[[CodePart, str], str]] = {
 
 
 def normalise_code(code: str) -> str:
-    """Return a typed participant code in canonical form: upper case, no spaces or hyphens."""
-    text = CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", code)).upper()
+    """Return a typed participant code in canonical form: upper case, no spaces, hyphens or
+    accents (``JÉ0785`` is ``JE0785``, as the answers "Jérôme", 7, 1985 make it)."""
+    decomposed = unicodedata.normalize("NFKD", code)
+    unaccented = "".join(char for char in decomposed if not unicodedata.combining(char))
+    text = CODE_SEPARATORS.sub("", unaccented).upper().translate(UNDECOMPOSED_LETTERS)
     if not CODE_CHARACTERS.fullmatch(text):
         raise CodeError("code", "A participant code is made of letters A to Z and digits only.")
     return text

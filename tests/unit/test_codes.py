@@ -254,6 +254,8 @@ def test_digest_refuses_codes_with_other_characters(code: str) -> None:
 def test_normalise_code() -> None:
     """Typed codes lose case and separators."""
     assert normalise_code("fakom-93") == "FAKOM93"
+    assert normalise_code("JÉ 0785") == normalise_code("je0785") == "JE0785"
+    assert normalise_code("ＭＡ０７８５") == "MA0785"
 
 
 def test_card_codes_have_the_printed_shape_and_are_valid() -> None:
