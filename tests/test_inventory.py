@@ -382,6 +382,30 @@ def test_month_stock_figures_per_item(stock):
     assert (van_rows[box.id].transferred, van_rows[box.id].closing) == (20, 14)
 
 
+def test_month_figures_list_retired_items_only_with_stock_or_movement(stock):
+    office = stock["office"]
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    emptied = factories.make_item("Old cookers", category="injection_equipment")
+    kept = factories.make_item("Old pipes", category="smoking")
+    for item, quantities in ((emptied, (10, -10)), (kept, (6,))):
+        for quantity in quantities:
+            kind = "received" if quantity > 0 else "distributed"
+            db.session.add(
+                StockMovement(
+                    kind=kind,
+                    site_id=office.id,
+                    item_id=item.id,
+                    quantity=quantity,
+                    occurred_at=start - timedelta(days=40),
+                )
+            )
+        item.active = False
+    db.session.flush()
+    rows = {row.item_id: row for row in queries.month_stock_figures(start, end)}
+    assert emptied.id not in rows, "nothing on hand and nothing moved: not listed"
+    assert (rows[kept.id].opening, rows[kept.id].closing) == (6, 6)
+
+
 def test_month_figures_follow_edited_encounters_into_their_month(stock):
     office, box = stock["office"], stock["box"]
     march = datetime(2026, 3, 10, 12, tzinfo=UTC)

@@ -244,10 +244,21 @@ class StockFigures:
     closing: int
 
 
-def period_sum(start_utc: datetime, kind: MovementKind, sign: int = 1):
-    """Return the SQL sum of one kind of movement from start on (the join stops at end)."""
-    moved = and_(StockMovement.occurred_at >= start_utc, StockMovement.kind == kind)
+def period_sum(end_utc: datetime, kind: MovementKind, sign: int = 1):
+    """Return the SQL sum of one kind of movement before end (the join starts at start)."""
+    moved = and_(StockMovement.occurred_at < end_utc, StockMovement.kind == kind)
     return sign * func.coalesce(func.sum(case((moved, StockMovement.quantity), else_=0)), 0)
+
+
+def on_hand_now(site_id: int | None):
+    """Return the SQL stock on hand now of the query's item (one site's, or all), from the
+    running balances the ledger keeps."""
+    query = select(func.coalesce(func.sum(StockBalance.on_hand), 0)).where(
+        StockBalance.item_id == SupplyItem.id
+    )
+    if site_id is not None:
+        query = query.where(StockBalance.site_id == site_id)
+    return query.correlate(SupplyItem).scalar_subquery()
 
 
 def month_stock_figures(
@@ -258,27 +269,36 @@ def month_stock_figures(
 
     Distributed, expired and disposed are positive numbers; transferred and adjusted are
     signed. closing = opening + received - distributed + transferred + adjusted - expired
-    - disposed. Items listed: active ones and any that moved before ``end_utc``.
+    - disposed. The stock at start and at end are worked back from the stock on hand now
+    (the running balances) through the lines since start, so the report reads the ledger
+    from the month on, never its whole history. Items listed: active ones and any with
+    stock or movement in the month.
     """
-    joined = and_(StockMovement.item_id == SupplyItem.id, StockMovement.occurred_at < end_utc)
+    joined = and_(StockMovement.item_id == SupplyItem.id, StockMovement.occurred_at >= start_utc)
     if site_id is not None:
         joined = and_(joined, StockMovement.site_id == site_id)
-    before = StockMovement.occurred_at < start_utc
+    after_end = StockMovement.occurred_at >= end_utc
+    now = on_hand_now(site_id)
+    opening = now - func.coalesce(func.sum(StockMovement.quantity), 0)
+    closing = now - func.coalesce(func.sum(case((after_end, StockMovement.quantity), else_=0)), 0)
+    moved_in_month = func.count(case((~after_end, StockMovement.id)))
     query = (
         select(
             *DESCRIBING_COLUMNS,
-            func.coalesce(func.sum(case((before, StockMovement.quantity), else_=0)), 0),
-            period_sum(start_utc, MovementKind.RECEIVED),
-            period_sum(start_utc, MovementKind.DISTRIBUTED, -1),
-            period_sum(start_utc, MovementKind.TRANSFERRED),
-            period_sum(start_utc, MovementKind.ADJUSTED),
-            period_sum(start_utc, MovementKind.EXPIRED, -1),
-            period_sum(start_utc, MovementKind.DISPOSED, -1),
-            ON_HAND,
+            opening,
+            period_sum(end_utc, MovementKind.RECEIVED),
+            period_sum(end_utc, MovementKind.DISTRIBUTED, -1),
+            period_sum(end_utc, MovementKind.TRANSFERRED),
+            period_sum(end_utc, MovementKind.ADJUSTED),
+            period_sum(end_utc, MovementKind.EXPIRED, -1),
+            period_sum(end_utc, MovementKind.DISPOSED, -1),
+            closing,
         )
         .outerjoin(StockMovement, joined)
         .group_by(SupplyItem.id)
-        .having(SupplyItem.active.is_(True) | (func.count(StockMovement.id) > 0))
+        .having(
+            SupplyItem.active.is_(True) | (moved_in_month > 0) | (opening != 0) | (closing != 0)
+        )
         .order_by(*ITEM_ORDER)
     )
     return [StockFigures(*row) for row in db.session.execute(query)]
