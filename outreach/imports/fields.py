@@ -1,19 +1,16 @@
 """Read one CSV cell of an encounter import: dates, names, codes, lists and whole numbers."""
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from wtforms.validators import NumberRange
 
 from outreach.clients.codes import CodeError, normalise_code
 from outreach.encounters.forms import EncounterForm
-
-T = TypeVar("T")
+from outreach.names import Named
 
 LOCAL_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})")
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/#-]{0,79}")
@@ -42,30 +39,6 @@ COUNT_MAXIMUMS = {
     "secondary_people": form_maximum("secondary_people"),
     "reversals": form_maximum("reversals"),
 }
-
-
-@dataclass(frozen=True)
-class Named(Generic[T]):
-    """Values by name: an exact match first, else a match ignoring case if only one has it."""
-
-    exact: dict[str, T]
-    folded: dict[str, T | None]
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[str, T]]) -> "Named[T]":
-        """Index (name, value) pairs."""
-        exact: dict[str, T] = {}
-        folded: dict[str, T | None] = {}
-        for name, value in pairs:
-            exact[name] = value
-            key = name.casefold()
-            folded[key] = None if key in folded else value
-        return cls(exact, folded)
-
-    def get(self, name: str) -> T | None:
-        """Return the value named, or None when no name (or several) match."""
-        found = self.exact.get(name)
-        return found if found is not None else self.folded.get(name.casefold())
 
 
 @dataclass(frozen=True)

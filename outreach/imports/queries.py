@@ -9,7 +9,8 @@ from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
 from outreach.imports import referrals
-from outreach.imports.fields import Lookups, Named
+from outreach.imports.fields import Lookups
+from outreach.names import Named
 from outreach.supplies.models import SupplyItem
 from outreach.templating import program_zone
 from outreach.users.models import Role, Site, User

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from outreach.extensions import db
+from outreach.names import Named
 from outreach.users.models import Site, User
 
 
@@ -26,18 +27,21 @@ def site_choices() -> list[tuple[int, str]]:
     return [(site.id, site.name + ("" if site.active else " (inactive)")) for site in all_sites()]
 
 
-def folded_site_name(name: str) -> str:
-    """Return a site name as sites are told apart: any case, accents kept, spaces squeezed."""
-    return " ".join(name.split()).casefold()
-
-
-def site_ids_by_folded_name() -> dict[str, int]:
-    """Return every site's id by its folded name (few sites: folded here, where SQLite's
-    lower() would fold only A to Z)."""
-    rows = db.session.execute(select(Site.id, Site.name)).all()
-    return {folded_site_name(name): site_id for site_id, name in rows}
+def site_names() -> list[tuple[str, int]]:
+    """Return every site's name and id (few sites: compared in Python, where SQLite's lower()
+    would fold only A to Z)."""
+    return [(name, site_id) for site_id, name in db.session.execute(select(Site.id, Site.name))]
 
 
 def site_id_named(name: str) -> int | None:
-    """Return the id of the site with this name in any case and spacing, if there is one."""
-    return site_ids_by_folded_name().get(folded_site_name(name))
+    """Return the id of the site with this name (spaces squeezed, as names are stored), else
+    of the one site whose name differs from it only in case."""
+    return Named.of(site_names()).get(" ".join(name.split()))
+
+
+def site_name_taken(name: str, site_id: int | None = None) -> bool:
+    """Tell whether a site other than ``site_id`` has this name in any case and spacing."""
+    wanted = " ".join(name.split()).casefold()
+    return any(
+        other.casefold() == wanted and other_id != site_id for other, other_id in site_names()
+    )

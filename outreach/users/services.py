@@ -10,7 +10,7 @@ from outreach.auth.passwords import hash_password, temporary_password
 from outreach.auth.sessions import session_end, sessions_end_for_user
 from outreach.extensions import db
 from outreach.users.models import Role, Site, SiteKind, User
-from outreach.users.queries import site_id_named
+from outreach.users.queries import site_name_taken
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
@@ -137,8 +137,7 @@ def site_name_checked(name: str, site_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 80:
         raise AdminError("name", "Give the site a name of 2 to 80 characters.")
-    clash = site_id_named(name)
-    if clash is not None and clash != site_id:
+    if site_name_taken(name, site_id):
         raise AdminError("name", "Another site already has that name.")
     return name
 
