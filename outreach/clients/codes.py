@@ -180,11 +180,16 @@ def normalise_answer(part: CodePart, answer: str | None) -> str:
     return ANSWER_NORMALISERS[part.kind](part, text)
 
 
-def plain_letters(text: str) -> str:
-    """Uppercase the text without accents, spaces, hyphens, apostrophes or full stops."""
+def unaccented_upper(text: str) -> str:
+    """Uppercase the text with its accents taken off (É → E, Ø → O, full-width → ASCII)."""
     decomposed = unicodedata.normalize("NFKD", text)
     unaccented = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return LETTER_SEPARATORS.sub("", unaccented.upper().translate(UNDECOMPOSED_LETTERS))
+    return unaccented.upper().translate(UNDECOMPOSED_LETTERS)
+
+
+def plain_letters(text: str) -> str:
+    """Uppercase the text without accents, spaces, hyphens, apostrophes or full stops."""
+    return LETTER_SEPARATORS.sub("", unaccented_upper(text))
 
 
 def _name_letters(part: CodePart, text: str) -> str:
@@ -271,9 +276,7 @@ ANSWER_NORMALISERS: dict[PartKind, Callable[[CodePart, str], str]] = {
 def normalise_code(code: str) -> str:
     """Return a typed participant code in canonical form: upper case, no spaces, hyphens or
     accents (``JÉ0785`` is ``JE0785``, as the answers "Jérôme", 7, 1985 make it)."""
-    decomposed = unicodedata.normalize("NFKD", code)
-    unaccented = "".join(char for char in decomposed if not unicodedata.combining(char))
-    text = CODE_SEPARATORS.sub("", unaccented).upper().translate(UNDECOMPOSED_LETTERS)
+    text = CODE_SEPARATORS.sub("", unaccented_upper(code))
     if not CODE_CHARACTERS.fullmatch(text):
         raise CodeError("code", "A participant code is made of letters A to Z and digits only.")
     return text
