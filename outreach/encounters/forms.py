@@ -56,17 +56,19 @@ DELETE_REASON_CHOICES = [
 class LitresField(DecimalField):
     """A volume in litres: a finite number with at most ``places`` decimals, else a message."""
 
+    NOT_A_VOLUME = "Enter the volume as a number of litres, like 1.5."
+
     def process_formdata(self, valuelist) -> None:
         """Read the number, refusing NaN, infinities and more decimals than are kept."""
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError("Enter the volume as a number of litres, like 1.5.") from error
+            raise ValueError(self.NOT_A_VOLUME) from error
         if self.data is None:
             return
         if not self.data.is_finite():
             self.data = None
-            raise ValueError("Enter the volume as a number of litres, like 1.5.")
+            raise ValueError(self.NOT_A_VOLUME)
         if self.data.normalize().as_tuple().exponent < -self.places:
             self.data = None
             raise ValueError(f"Enter litres with at most {self.places} decimals, like 1.25.")

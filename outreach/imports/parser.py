@@ -241,23 +241,21 @@ def unreadable(error: csv.Error) -> str:
 
 def read_rows(reader, names: list[str], rows: RowReader, parsed: ParsedFile) -> None:
     """Check each data row in turn, skipping blank lines."""
-    line = reader.line_num + 1
+    parsed.next_line = reader.line_num + 1
     try:
         check_records(reader, names, rows, parsed)
     except csv.Error as error:
         # The record that cannot be read starts after the last one read, not where reading
         # stopped (an unclosed quote runs on to the end of the file).
-        parsed.errors.append(RowError(parsed.next_line or line, "", unreadable(error)))
+        parsed.errors.append(RowError(parsed.next_line, "", unreadable(error)))
 
 
 def check_records(reader, names: list[str], rows: RowReader, parsed: ParsedFile) -> None:
     """Check the records one by one, noting where the next one starts."""
     width = len(names)
-    line = reader.line_num + 1
     for record in reader:
+        line, parsed.next_line = parsed.next_line, reader.line_num + 1
         if not any(cell.strip() for cell in record):
-            line = reader.line_num + 1
-            parsed.next_line = line
             continue
         parsed.rows_read += 1
         if len(record) > width:
@@ -273,5 +271,3 @@ def check_records(reader, names: list[str], rows: RowReader, parsed: ParsedFile)
             row = rows.read(line, cells)
             if row is not None and not parsed.errors:
                 parsed.rows.append(row)
-        line = reader.line_num + 1
-        parsed.next_line = line
