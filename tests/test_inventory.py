@@ -334,22 +334,27 @@ def test_purging_an_encounter_keeps_its_stock_history(stock):
     assert on_hand(office, box) == 13
 
 
+def add_line(kind, site, item, quantity, occurred_at, **extra) -> None:
+    """Add one ledger line straight to the session, past the services."""
+    db.session.add(
+        StockMovement(
+            kind=kind,
+            site_id=site.id,
+            item_id=item.id,
+            quantity=quantity,
+            occurred_at=occurred_at,
+            **extra,
+        )
+    )
+
+
 def test_month_stock_figures_per_item(stock):
     office, van, kit, box = stock["office"], stock["van"], stock["kit"], stock["box"]
     start = datetime(2026, 3, 1, tzinfo=UTC)
     end = datetime(2026, 4, 1, tzinfo=UTC)
 
     def movement(kind, site, quantity, when, **extra):
-        db.session.add(
-            StockMovement(
-                kind=kind,
-                site_id=site.id,
-                item_id=box.id,
-                quantity=quantity,
-                occurred_at=when,
-                **extra,
-            )
-        )
+        add_line(kind, site, box, quantity, when, **extra)
 
     movement("received", office, 100, start - timedelta(days=3))
     movement("distributed", office, -10, start - timedelta(days=1))
@@ -390,15 +395,7 @@ def test_month_figures_list_retired_items_only_with_stock_or_movement(stock):
     for item, quantities in ((emptied, (10, -10)), (kept, (6,))):
         for quantity in quantities:
             kind = "received" if quantity > 0 else "distributed"
-            db.session.add(
-                StockMovement(
-                    kind=kind,
-                    site_id=office.id,
-                    item_id=item.id,
-                    quantity=quantity,
-                    occurred_at=start - timedelta(days=40),
-                )
-            )
+            add_line(kind, office, item, quantity, start - timedelta(days=40))
         item.active = False
     db.session.flush()
     rows = {row.item_id: row for row in queries.month_stock_figures(start, end)}
