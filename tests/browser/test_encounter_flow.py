@@ -107,3 +107,60 @@ def test_back_button_and_save_again_makes_no_second_encounter(live_server, page)
     expect(page.get_by_text("Nothing was saved yet")).to_be_visible()
     with live_server.app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Encounter)) == 1
+
+
+def test_leaving_with_unsaved_input_asks_first_but_saving_does_not(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    asked = []
+    answer = {"leave": False}
+
+    def on_dialog(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.accept() if answer["leave"] else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
+    assert asked == ["beforeunload"]
+
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Encounter saved.")).to_be_visible()
+    assert asked == ["beforeunload"]
+
+    page.goto(f"{live_server.url}/encounters/new")
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+    assert asked == ["beforeunload"], "an untouched form must not ask"
+
+    start_over = page.goto(f"{live_server.url}/encounters/new")
+    assert start_over.ok
+    page.get_by_label("Anonymous").check()
+    answer["leave"] = True
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+    assert asked == ["beforeunload", "beforeunload"]
+
+
+def test_a_form_sent_back_with_errors_asks_before_it_is_left(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    page.get_by_label("Naloxone doses used").fill("2")
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Doses used are recorded with a reversal")).to_be_visible()
+
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_label("Naloxone doses used")).to_have_value("2")
+    assert asked == ["beforeunload"]
+
+
+def test_idle_logout_leaves_an_unsaved_form_without_asking(live_server_factory, page):
+    server = live_server_factory(SESSION_IDLE_MINUTES=1, SESSION_WARNING_SECONDS=30)
+    page.clock.install()
+    start_anonymous_encounter(server, page)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+
+    page.clock.run_for("02:00")
+    expect(page).not_to_have_url(re.compile(r"/encounters/new"))
+    assert asked == []

@@ -1,6 +1,15 @@
-/* Outreach page behaviour: idle warning, keep-alive while typing, confirmations, no double submit. */
+/* Outreach page behaviour: idle warning, keep-alive while typing, confirmations, no double
+   submit, and a warning before leaving a form with unsaved input. */
 (function () {
   "use strict";
+
+  /* Set when the page itself leaves for the login page: nothing to ask the worker then. */
+  var loggingOut = false;
+
+  function goToLogin(url) {
+    loggingOut = true;
+    window.location.assign(url);
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -39,7 +48,7 @@
 
     function refresh() {
       keepAlive(body.dataset.keepaliveUrl).then(function (response) {
-        if (response.redirected || !response.ok) { window.location.assign(body.dataset.loginUrl); }
+        if (response.redirected || !response.ok) { goToLogin(body.dataset.loginUrl); }
       });
       lastActivity = Date.now();
       lastPing = Date.now();
@@ -64,7 +73,7 @@
         return;
       }
       if (left <= 0) {
-        window.location.assign(body.dataset.loginUrl);
+        goToLogin(body.dataset.loginUrl);
       } else if (left <= warnBefore) {
         countdown.textContent = formatSeconds(left);
         if (dialog.hidden) { dialog.hidden = false; stay.focus(); }
@@ -85,9 +94,30 @@
     });
   }
 
+  /* A form marked data-unsaved-warning asks before the page is left with its input unsaved:
+     once something is typed or tapped, or from the start when it came back with errors. */
+  function setUpUnsavedWarning() {
+    var forms = Array.prototype.slice.call(document.querySelectorAll("form[data-unsaved-warning]"));
+    if (!forms.length) { return; }
+    var unsaved = forms.some(function (form) {
+      return form.querySelector(".has-error, [aria-invalid='true']") !== null;
+    });
+    forms.forEach(function (form) {
+      form.addEventListener("input", function () { unsaved = true; });
+      form.addEventListener("change", function () { unsaved = true; });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      var submitting = document.querySelector("form[data-submitting='1']") !== null;
+      if (!unsaved || submitting || loggingOut) { return; }
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
   window.Outreach = { csrfToken: csrfToken };
   document.addEventListener("DOMContentLoaded", function () {
     setUpIdleWarning();
     setUpForms();
+    setUpUnsavedWarning();
   });
 })();
