@@ -113,6 +113,25 @@ def test_figures_for_one_site(november):
     assert (office.open, office.overdue) == (0, 0)
 
 
+def test_a_linked_anonymous_referral_counts_as_linked_but_not_in_the_rate(november):
+    # Imported from an older system, or its encounter was made anonymous later.
+    office = november["office"]
+    worker = db.session.scalar(db.select(User))
+    anonymous = factories.make_encounter(worker, office, None, occurred_at=at(11, 21))
+    step(
+        factories.make_referral(anonymous, "legal"),
+        "linked",
+        at(11, 22),
+        linked_on=date(2025, 11, 22),
+    )
+    db.session.commit()
+    figures = referral_figures(START, END)
+    assert (figures.made, figures.anonymous, figures.linked) == (8, 2, 4)
+    assert figures.linkage_rate == pytest.approx(0.5), "3 of the 6 identified referrals"
+    only_anonymous = referral_figures(START, END, site_id=office.id)
+    assert (only_anonymous.linked, only_anonymous.linkage_rate) == (1, None)
+
+
 def test_an_even_number_of_linkages_takes_the_middle_two(november):
     figures = referral_figures(START, datetime(2025, 11, 8, tzinfo=UTC))
     assert figures.linked == 1 and figures.median_days_to_link == 2

@@ -182,7 +182,7 @@ def test_csv_has_exactly_the_keys_and_suppresses_people(app, client, login_as, m
     table = dict(rows[1:])
     assert list(table)[: len(KEY_FIGURES)] == list(KEY_FIGURES)
     assert table["encounters"] == "4" and table["supply.Syringe box of 10"] == "30"
-    assert table["gender.woman"] == "<11" and table["gender.trans_man"] == "0"
+    assert table["gender.woman"] == "suppressed" and table["gender.trans_man"] == "0"
     assert table["unique_participants"] == "2", "totals are never suppressed"
     app.config["SUPPRESSION_THRESHOLD"] = 0
     table = dict(
@@ -191,10 +191,32 @@ def test_csv_has_exactly_the_keys_and_suppresses_people(app, client, login_as, m
     assert table["gender.woman"] == "1"
 
 
+def test_no_suppressed_count_is_the_total_minus_the_counts_shown(app, client, login_as):
+    van, worker = factories.make_site("Van"), factories.make_user("worker")
+    people = [("woman", 1990)] * 14 + [("man", 2000)] * 3
+    for index, (gender, born) in enumerate(people):
+        participant = factories.make_participant(f"PA{index:04d}", gender=gender, birth_year=born)
+        factories.make_encounter(worker, van, participant, at("2026-10-15 18:00"))
+    db.session.commit()
+    login_as("supervisor")
+    table = dict(
+        list(csv.reader(io.StringIO(report(client, output="csv").get_data(as_text=True))))[1:]
+    )
+    assert table["unique_participants"] == "17"
+    for prefix in ("gender.", "age_band."):
+        cells = {key: value for key, value in table.items() if key.startswith(prefix)}
+        assert list(cells.values()).count("suppressed") == 2, cells
+        assert sum(int(value) for value in cells.values() if value != "suppressed") < 17
+    pdf = report(client)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert re.search(r"^Woman\s+suppressed$", text, re.MULTILINE)
+    assert re.search(r"^Man\s+suppressed$", text, re.MULTILINE)
+
+
 def test_large_numbers_have_thousands_separators(app):
     from outreach.reports.pdf import number
 
-    assert number(1234567) == "1,234,567" and number("<11") == "<11"
+    assert number(1234567) == "1,234,567" and number("suppressed") == "suppressed"
 
 
 def test_bad_month_is_refused_at_the_field(client, login_as, month_data):

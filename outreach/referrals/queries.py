@@ -286,20 +286,29 @@ def referral_figures(
     )
     if site_id is not None:
         period = period.where(Encounter.site_id == site_id)
-    is_linked = case((Referral.status == ReferralStatus.LINKED, 1), else_=0)
+    linked_status = Referral.status == ReferralStatus.LINKED
+    is_linked = case((linked_status, 1), else_=0)
     is_anonymous = case((Referral.participant_id.is_(None), 1), else_=0)
+    # An anonymous referral can be linked (an imported one, or an encounter made anonymous
+    # later): it counts as linked but not in the rate, whose base is identified referrals.
+    is_identified_link = case((linked_status & Referral.participant_id.is_not(None), 1), else_=0)
     rows = db.session.execute(
         period.with_only_columns(
-            Referral.referral_type, func.count(), func.sum(is_linked), func.sum(is_anonymous)
+            Referral.referral_type,
+            func.count(),
+            func.sum(is_linked),
+            func.sum(is_anonymous),
+            func.sum(is_identified_link),
         ).group_by(Referral.referral_type)
     ).all()
     made_by_type = {kind.value: 0 for kind in ReferralType}
     linked_by_type = dict(made_by_type)
-    anonymous = 0
-    for code, made, linked, anonymous_here in rows:
+    anonymous = identified_links = 0
+    for code, made, linked, anonymous_here, identified_links_here in rows:
         made_by_type[code] = int(made)
         linked_by_type[code] = int(linked or 0)
         anonymous += int(anonymous_here or 0)
+        identified_links += int(identified_links_here or 0)
     made, linked = sum(made_by_type.values()), sum(linked_by_type.values())
     identified = made - anonymous
     as_of = min(end_utc, utcnow())
@@ -310,7 +319,7 @@ def referral_figures(
         made=made,
         anonymous=anonymous,
         linked=linked,
-        linkage_rate=linked / identified if identified else None,
+        linkage_rate=identified_links / identified if identified else None,
         median_days_to_link=median_days_to_link(period),
         open=still_open,
         overdue=overdue,

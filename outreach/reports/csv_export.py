@@ -3,7 +3,7 @@
 import csv
 import io
 
-from outreach.reports.model import MonthlyFigures, suppressed
+from outreach.reports.model import MonthlyFigures, for_sharing
 
 
 def render_csv(figures: MonthlyFigures, threshold: int) -> str:
@@ -11,9 +11,8 @@ def render_csv(figures: MonthlyFigures, threshold: int) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["key", "value"])
-    for key, value in figures.values.items():
-        shown = suppressed(key, value, threshold)
-        writer.writerow([safe_cell(key), "" if shown is None else shown])
+    for key, value in for_sharing(figures, threshold).values.items():
+        writer.writerow([safe_cell(key), "" if value is None else value])
     return buffer.getvalue()
 
 

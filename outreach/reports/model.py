@@ -1,6 +1,6 @@
 """The figures object and its keys: plain data, free of Flask, for every output."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from outreach.reports.periods import Month
@@ -32,6 +32,8 @@ TREND_KEYS = (
 )
 #: Breakdowns of people, to which small-cell suppression applies.
 PEOPLE_PREFIXES = ("gender.", "age_band.", "race.")
+#: How a hidden count of people reads in shared outputs (the same for every hidden cell).
+SUPPRESSED = "suppressed"
 
 
 @dataclass
@@ -57,10 +59,33 @@ class MonthlyFigures:
         }
 
 
-def suppressed(key: str, value, threshold: int):
-    """Show a small count of people as ``<threshold`` in shared outputs."""
-    if not threshold or not key.startswith(PEOPLE_PREFIXES):
-        return value
-    if isinstance(value, int) and 1 <= value < threshold:
-        return f"<{threshold}"
-    return value
+def for_sharing(figures: MonthlyFigures, threshold: int) -> MonthlyFigures:
+    """Return the figures as shared outputs show them: small counts of people hidden."""
+    if not threshold:
+        return figures
+    values = dict(figures.values)
+    for prefix in PEOPLE_PREFIXES:
+        cells = figures.section(prefix)
+        values.update((prefix + code, shown) for code, shown in hidden(cells, threshold).items())
+    return replace(figures, values=values)
+
+
+def hidden(cells: dict[str, int | float | None], threshold: int) -> dict[str, object]:
+    """Hide counts from 1 to ``threshold - 1``, and never just one cell of a breakdown.
+
+    A breakdown adds up to a total the report prints (unique participants), so one lone
+    hidden cell is the total minus the others: the smallest other cell, a non-zero one
+    first, is hidden with it, and every hidden cell reads the same.
+    """
+    small = {
+        code for code, value in cells.items() if isinstance(value, int) and 0 < value < threshold
+    }
+    if len(small) == 1:
+        others = [
+            (value == 0, value, index, code)
+            for index, (code, value) in enumerate(cells.items())
+            if code not in small and isinstance(value, int)
+        ]
+        if others:
+            small.add(min(others)[3])
+    return {code: SUPPRESSED if code in small else value for code, value in cells.items()}

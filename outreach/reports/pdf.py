@@ -18,7 +18,7 @@ from reportlab.platypus import (
 )
 
 from outreach.reports.charts import trend_chart
-from outreach.reports.model import KEY_FIGURES, TREND_KEYS, MonthlyFigures, suppressed
+from outreach.reports.model import KEY_FIGURES, TREND_KEYS, MonthlyFigures, for_sharing
 
 STYLES = getSampleStyleSheet()
 LABEL_WIDTH = 4.2 * inch
@@ -109,12 +109,12 @@ def cover(figures: MonthlyFigures) -> list:
     ]
 
 
-def section_rows(figures: MonthlyFigures, prefix: str, threshold: int = 0) -> list:
-    """Return (label, value) rows of one breakdown, suppressed when it counts people."""
+def section_rows(figures: MonthlyFigures, prefix: str) -> list:
+    """Return (label, value) rows of one breakdown."""
     rows = []
     for code, value in figures.section(prefix).items():
         label = code if prefix in ("supply.", "site.") else human(code)
-        rows.append((label, suppressed(prefix + code, value, threshold)))
+        rows.append((label, value))
     return rows
 
 
@@ -123,7 +123,10 @@ def linkage_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
     values = figures.values
     rate = values.get("referral_linkage_rate")
     return [
-        ("Linkage rate (linked ÷ made)", "—" if rate is None else f"{rate:.0%}"),
+        (
+            "Linkage rate (linked ÷ made, identified participants)",
+            "—" if rate is None else f"{rate:.0%}",
+        ),
         ("Median days from referral to linkage", values.get("referral_median_days_to_link")),
         (
             "Referrals for anonymous contacts (cannot be followed up)",
@@ -155,14 +158,19 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
     story += figure_table("Referrals linked by type", section_rows(figures, "referrals_linked."))
     story += figure_table("Linkage to care", linkage_rows(figures))
     story += figure_table("Services given", section_rows(figures, "service."))
-    note = f"Counts from 1 to {threshold - 1} are shown as <{threshold}." if threshold else ""
+    note = (
+        f"To protect privacy, counts from 1 to {threshold - 1} read “suppressed”, and so does"
+        " a second count wherever one alone would be the total minus the counts shown."
+        if threshold
+        else ""
+    )
     for prefix, title in (
         ("gender.", "gender"),
         ("age_band.", "age band"),
         ("race.", "race and ethnicity"),
     ):
         story += figure_table(
-            f"Unique participants by {title}", section_rows(figures, prefix, threshold), "People"
+            f"Unique participants by {title}", section_rows(figures, prefix), "People"
         )
     if note:
         story.append(paragraph(note, "Italic"))
@@ -199,7 +207,8 @@ def render_pdf(figures: MonthlyFigures, threshold: int) -> bytes:
         canvas.setFont("Helvetica", 8)
         canvas.drawRightString(LETTER[0] - 0.8 * inch, 0.5 * inch, f"{footer}{doc.page}")
 
+    shared = for_sharing(figures, threshold)
     document.build(
-        cover(figures) + body(figures, threshold), onFirstPage=on_page, onLaterPages=on_page
+        cover(shared) + body(shared, threshold), onFirstPage=on_page, onLaterPages=on_page
     )
     return buffer.getvalue()
