@@ -12,6 +12,7 @@ from sqlalchemy import select
 from outreach.audit.models import AuditEvent
 from outreach.clients.models import ParticipantRace
 from outreach.extensions import db
+from outreach.reports.charts import trend_svg
 from outreach.reports.figures import monthly_figures
 from outreach.reports.model import KEY_FIGURES
 from outreach.reports.periods import Month
@@ -213,6 +214,21 @@ def test_no_suppressed_count_is_the_total_minus_the_counts_shown(app, client, lo
     assert re.search(r"^Man\s+suppressed$", text, re.MULTILINE)
 
 
+def test_a_long_program_name_is_shortened_to_fit_the_footer(app):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from outreach.reports.pdf import FOOTER_FONT, footer_text
+
+    figures = monthly_figures(OCTOBER)
+    rest = " monthly report 2026-10 · page 12"
+    figures.program_name = "Harm Reduction Program"
+    assert footer_text(figures, rest) == "Harm Reduction Program" + rest
+    figures.program_name = "County of San Bernardino Department of Public Health " * 3
+    footer = footer_text(figures, rest)
+    assert footer.startswith("County of San Bernardino") and footer.endswith("…" + rest)
+    assert stringWidth(footer, *FOOTER_FONT) <= 8.5 * 72 - 1.6 * 72
+
+
 def test_large_numbers_have_thousands_separators(app):
     from outreach.reports.pdf import number
 
@@ -233,6 +249,16 @@ def test_workers_cannot_make_reports(client, login_as, month_data):
     login_as("worker")
     assert report(client).status_code == 403
     assert client.get("/reports").status_code == 403
+
+
+def test_trend_charts_mark_whole_numbers_only(app, month_data):
+    empty = monthly_figures(Month(2025, 3))
+    labels = re.findall(r">([^<>]+)</text>", trend_svg(empty, "overdose_reversals_reported"))
+    assert labels[12:15] == ["0", "1", "2"], "no 0, 0, 0, 1, 1, 1 on an empty month"
+    busy = monthly_figures(OCTOBER)
+    labels = re.findall(r">([^<>]+)</text>", trend_svg(busy, "syringes_distributed"))
+    ticks = [int(label.replace(",", "")) for label in labels[12:-1]]
+    assert ticks == sorted(set(ticks)) and ticks[0] == 0 and ticks[-1] >= 31, ticks
 
 
 def test_dashboard_shows_figures_and_charts(client, login_as, month_data):

@@ -1,5 +1,7 @@
 """Trend charts as ReportLab drawings: placed in the PDF, or rendered to SVG for the page."""
 
+import math
+
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -26,8 +28,11 @@ def trend_chart(figures: MonthlyFigures, key: str) -> Drawing:
     chart.categoryAxis.categoryNames = [month.short_label[:3] for month, _ in figures.trend]
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 0
+    top = max(max(values), 1)
+    step = whole_step(top)
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max(max(values), 1) * 1.15
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.valueMax = step * (top // step + 1)
     chart.valueAxis.labels.fontSize = 6
     chart.valueAxis.labelTextFormat = lambda value: f"{value:,.0f}"
     chart.bars.strokeColor = colors.black
@@ -39,6 +44,13 @@ def trend_chart(figures: MonthlyFigures, key: str) -> Drawing:
         String(4, CHART_HEIGHT - 12, TREND_LABELS[key], fontSize=8, fontName="Helvetica-Bold")
     )
     return drawing
+
+
+def whole_step(top: int) -> int:
+    """Return a round whole-number step (1, 2, 5, 10, 20…) giving about four ticks to ``top``."""
+    rough = max(top / 4, 1)
+    magnitude = 10 ** math.floor(math.log10(rough))
+    return next(factor * magnitude for factor in (1, 2, 5, 10) if factor * magnitude >= rough)
 
 
 def trend_svg(figures: MonthlyFigures, key: str) -> str:

@@ -7,6 +7,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     KeepTogether,
     PageBreak,
@@ -23,6 +24,7 @@ from outreach.reports.model import KEY_FIGURES, TREND_KEYS, MonthlyFigures, for_
 STYLES = getSampleStyleSheet()
 LABEL_WIDTH = 4.2 * inch
 NUMBER_WIDTH = 1.6 * inch
+FOOTER_FONT = ("Helvetica", 8)
 TABLE_STYLE = TableStyle(
     [
         ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
@@ -187,6 +189,17 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
     return story
 
 
+def footer_text(figures: MonthlyFigures, rest: str) -> str:
+    """Return the page footer, a long program name shortened to fit between the margins."""
+    room = LETTER[0] - 1.6 * inch - stringWidth(rest, *FOOTER_FONT)
+    name = figures.program_name
+    if stringWidth(name, *FOOTER_FONT) <= room:
+        return name + rest
+    while name and stringWidth(name + "…", *FOOTER_FONT) > room:
+        name = name[:-1]
+    return name.rstrip() + "…" + rest
+
+
 def render_pdf(figures: MonthlyFigures, threshold: int) -> bytes:
     """Return the monthly report PDF for the figures."""
     buffer = io.BytesIO()
@@ -201,11 +214,11 @@ def render_pdf(figures: MonthlyFigures, threshold: int) -> bytes:
         topMargin=0.8 * inch,
         bottomMargin=0.8 * inch,
     )
-    footer = f"{title} · page "
 
     def on_page(canvas, doc) -> None:
-        canvas.setFont("Helvetica", 8)
-        canvas.drawRightString(LETTER[0] - 0.8 * inch, 0.5 * inch, f"{footer}{doc.page}")
+        canvas.setFont(*FOOTER_FONT)
+        footer = footer_text(figures, f" monthly report {figures.month.key} · page {doc.page}")
+        canvas.drawRightString(LETTER[0] - 0.8 * inch, 0.5 * inch, footer)
 
     shared = for_sharing(figures, threshold)
     document.build(
