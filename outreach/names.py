@@ -29,3 +29,13 @@ class Named(Generic[T]):
         """Return the value named, or None when no name (or several) match."""
         found = self.exact.get(name)
         return found if found is not None else self.folded.get(name.casefold())
+
+
+def name_taken(name: str, named: Iterable[tuple[str, int]], own_id: int | None = None) -> bool:
+    """Tell whether a record other than ``own_id`` has this name in any case.
+
+    Compared in Python with casefold: SQLite's lower() folds only A to Z, so "Ärzte" and
+    "ärzte" would pass a check in SQL and then break the unique constraint.
+    """
+    wanted = name.casefold()
+    return any(other.casefold() == wanted and other_id != own_id for other, other_id in named)

@@ -80,6 +80,19 @@ def test_bad_agency_fields_each_get_a_message(client, login_as):
     assert agency_count() == 1
 
 
+def test_a_name_taken_in_another_case_is_refused_accents_included(client, login_as):
+    login_as("admin")
+    assert (
+        client.post("/admin/agencies/new", data=agency_form(name="Ärzte Hilfe")).status_code == 302
+    )
+    for copy in ("Ärzte Hilfe", "ärzte hilfe", "ÄRZTE HILFE"):
+        response = client.post("/admin/agencies/new", data=agency_form(name=copy))
+        assert response.status_code == 422, copy
+        assert "Another agency already has that name" in response.get_data(as_text=True)
+        assert f'value="{copy}"' in response.get_data(as_text=True)
+    assert agency_count() == 1
+
+
 def test_admin_deactivates_and_workers_no_longer_see_it(client, login_as):
     agency = factories.make_agency("Bridge Clinic", types=("moud",))
     db.session.commit()

@@ -1,7 +1,7 @@
 """Referrals: status transitions, the follow-up queue, the encounter section, bad input."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -434,3 +434,22 @@ def test_editing_an_encounter_keeps_its_referrals_in_step(met, today):
     encounter.participant_id = None
     referrals_follow_encounter(encounter, "update")
     assert referral.participant_id is None and referral.follow_up_on is None
+
+
+def test_a_follow_up_date_set_by_an_encounter_edit_is_in_the_history(met, today):
+    from outreach.referrals.queries import open_and_overdue
+    from outreach.referrals.services import referrals_follow_encounter
+
+    encounter = met["encounter"]
+    encounter.participant_id = None
+    referral = factories.make_referral(encounter, "moud")
+    assert referral.follow_up_on is None
+    encounter.participant_id = met["participant"].id
+    referrals_follow_encounter(encounter, "update")
+    db.session.commit()
+    assert referral.follow_up_on is not None
+    last = referral_history(referral)[-1]
+    assert (last.from_status, last.to_status) == ("referred", "referred")
+    assert (last.follow_up_on, last.changed_by_id) == (referral.follow_up_on, met["worker"].id)
+    later = datetime.combine(referral.follow_up_on + timedelta(days=3), datetime.min.time(), UTC)
+    assert open_and_overdue(later, None) == (1, 1), "the report agrees with the queue"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from outreach.audit.services import record
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
+from outreach.names import name_taken
 from outreach.referrals.models import Agency, AgencyService, Referral, ReferralType
 from outreach.referrals.services import ReferralError
 from outreach.textguard import check_free_text
@@ -96,10 +97,8 @@ def checked_agency_fields(
     elif len(values["name"]) > NAME_MAX:
         errors["name"] = f"Use at most {NAME_MAX} characters for the name."
     else:
-        clash = select(Agency.id).where(func.lower(Agency.name) == values["name"].lower())
-        if agency_id is not None:
-            clash = clash.where(Agency.id != agency_id)
-        if db.session.scalar(clash):
+        agencies = db.session.execute(select(Agency.name, Agency.id))
+        if name_taken(values["name"], agencies, agency_id):
             errors["name"] = NAME_TAKEN
     codes = sorted(set(types or []))
     if not codes:

@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from flask import has_request_context
+from flask_login import current_user
 from sqlalchemy import select
 
 from outreach.audit.services import record
@@ -276,8 +278,27 @@ def referrals_follow_encounter(encounter: Encounter, change: str) -> None:
         referral.participant_id = encounter.participant_id
         made_on = local_date(encounter.occurred_at)
         referral.referred_on = min(made_on, referral.linked_on) if referral.linked_on else made_on
+        follow_up_before = referral.follow_up_on
         if referral.participant_id is None:
             referral.follow_up_on = None
         elif referral.follow_up_on is None and referral.is_open:
             referral.follow_up_on = default_follow_up(referral.referral_type)
+        if referral.is_open and referral.follow_up_on != follow_up_before:
+            # Past reports read follow-up dates from the history, as the queue reads the row.
+            db.session.add(
+                ReferralStatusChange(
+                    referral_id=referral.id,
+                    from_status=referral.status,
+                    to_status=referral.status,
+                    follow_up_on=referral.follow_up_on,
+                    changed_by_id=editor_id(encounter),
+                )
+            )
     db.session.flush()
+
+
+def editor_id(encounter: Encounter) -> int:
+    """Return who is changing an encounter: the logged-in user, else its worker."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return encounter.worker_id

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from outreach.extensions import db
-from outreach.names import Named
+from outreach.names import Named, name_taken
 from outreach.users.models import Site, User
 
 
@@ -41,7 +41,4 @@ def site_id_named(name: str) -> int | None:
 
 def site_name_taken(name: str, site_id: int | None = None) -> bool:
     """Tell whether a site other than ``site_id`` has this name in any case and spacing."""
-    wanted = " ".join(name.split()).casefold()
-    return any(
-        other.casefold() == wanted and other_id != site_id for other, other_id in site_names()
-    )
+    return name_taken(" ".join(name.split()), site_names(), site_id)
