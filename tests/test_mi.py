@@ -320,6 +320,40 @@ def test_a_note_is_added_to_an_existing_encounter_once(client, login_as, setting
     assert count(MINote) == 1
 
 
+def test_a_note_added_after_another_was_saved_keeps_everything_typed(client, login_as, setting):
+    worker = login_as("worker")
+    encounter = factories.make_encounter(worker, setting["site"], setting["participant"])
+    db.session.commit()
+    url = f"/mi/encounters/{encounter.id}/note"
+    phone = {"idempotency_key": str(uuid.uuid4()), **mi_fields(summary="Saved on the phone")}
+    tablet = {"idempotency_key": str(uuid.uuid4()), **mi_fields(summary="Typed on the tablet")}
+    assert client.post(url, data=phone).status_code == 302
+    refused = client.post(url, data=tablet)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "you saved an MI note for this encounter" in page
+    assert "Saved on the phone" in page and "Typed on the tablet" in page
+    assert 'data-unsaved-warning="held"' in page
+    assert count(MINote) == 1
+    assert client.post(url, data=tablet).status_code == 409, "sent again, still kept"
+
+
+def test_the_same_note_edit_sent_twice_is_already_saved(client, login_as, setting):
+    author = login_as("worker")
+    note = note_on(setting, author, goal=GOAL)
+    page = client.get(f"/mi/notes/{note.id}/edit").get_data(as_text=True)
+    opened_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    edit = {**mi_fields(stage="action", summary="Retried"), "version": opened_at}
+    assert client.post(f"/mi/notes/{note.id}/edit", data=edit).status_code == 302
+    retry = client.post(f"/mi/notes/{note.id}/edit", data=edit)
+    assert retry.status_code == 302 and retry.headers["Location"].endswith(f"/mi/notes/{note.id}")
+    assert "These changes were already saved." in client.get(retry.headers["Location"]).get_data(
+        as_text=True
+    )
+    changed = {**edit, "mi-summary": "Something else"}
+    assert client.post(f"/mi/notes/{note.id}/edit", data=changed).status_code == 409
+
+
 def test_a_note_cannot_be_added_to_an_anonymous_or_someone_elses_encounter(
     client, login_as, setting
 ):

@@ -130,3 +130,14 @@ def test_service_update_reseals_with_the_current_key(app, setting):
     db.session.commit()
     assert note.goal_ciphertext is None
     assert open_text(note).summary == SUMMARY
+
+
+def test_a_goal_that_cannot_be_decrypted_is_not_shown_as_none(app, client, login_as, setting):
+    worker = login_as(Role.WORKER, sites=[setting["site"]])
+    note_on(setting, worker, goal=GOAL)
+    app.config["NOTES_KEY"] = "a-key-that-never-wrote-this-note"
+    participant_id = setting["participant"].id
+    for url in (f"/encounters/new?participant={participant_id}", f"/participants/{participant_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Last MI conversation" in page, url
+        assert "cannot be decrypted" in page and "None recorded" not in page, url

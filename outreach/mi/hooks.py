@@ -43,22 +43,25 @@ class Continuity:
     goal: str | None
     #: Whether this user may open the note itself.
     readable: bool
+    #: Whether the note's text could not be decrypted with the configured keys.
+    locked: bool = False
 
 
 def continuity_of(note: MINote | None, user: User) -> Continuity | None:
     """Return what a user may see of a previous note; reading its goal is audited."""
     if note is None or not access.may_see_fields(user, note):
         return None
-    goal = None
+    goal, locked = None, False
     readable = access.may_read_text(user, note)
     if readable:
         try:
             goal = services.mi_note_read(note=note).goal
         except NotesKeyError:
-            goal = None
+            locked = True
     else:
         services.mi_note_read_fields(note=note)
-    return Continuity(note.id, note.encounter.occurred_at, note.focus, note.stage, goal, readable)
+    occurred_at = note.encounter.occurred_at
+    return Continuity(note.id, occurred_at, note.focus, note.stage, goal, readable, locked)
 
 
 class MISection:

@@ -84,6 +84,16 @@ def apply_input(note: MINote, data: MINoteInput) -> None:
     seal_text(note, {key: getattr(data, key) for key in TEXT_FIELDS})
 
 
+def note_says(note: MINote, text: MINoteText, data: MINoteInput) -> bool:
+    """Tell whether a saved note already holds exactly this input (a retried edit)."""
+    fields = ("focus", "stage", *RULERS, "sustain_talk")
+    return (
+        all(getattr(note, key) == getattr(data, key) for key in fields)
+        and set(note.change_talk_codes) == set(data.change_talk)
+        and all(getattr(text, key) == getattr(data, key) for key in TEXT_FIELDS)
+    )
+
+
 def mi_note_create(*, encounter: Encounter, author: User, data: MINoteInput) -> MINote:
     """Save the note of a conversation held at an encounter with a participant."""
     if encounter.participant_id is None:

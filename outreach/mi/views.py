@@ -106,21 +106,27 @@ def edit(note_id: int):
             note=note, data=entry.payload, expected_version=record_id(form.version.data) or 0
         )
     except services.StaleNote:
-        return stale_edit(form, note, entry.values)
+        return stale_edit(form, note, entry)
     db.session.commit()
     flash("MI note updated.", "success")
     return redirect(url_for("mi.view", note_id=note.id))
 
 
-def stale_edit(form: NoteEditForm, note: MINote, typed: dict):
+def stale_edit(form: NoteEditForm, note: MINote, entry):
     """Refuse an edit made from a page opened before the note was saved again: show the
-    note as saved now above the form, which keeps what was typed and may save it over."""
+    note as saved now above the form, which keeps what was typed and may save it over.
+    The same edit sent twice (a retry, a second tap) is simply already saved."""
     db.session.rollback()
     note = note_or_404(note.id)
     try:
         saved = services.mi_note_read(note=note)
     except NotesKeyError:
         saved = None
+    if saved is not None and services.note_says(note, saved, entry.payload):
+        db.session.commit()
+        flash("These changes were already saved.", "info")
+        return redirect(url_for("mi.view", note_id=note.id))
+    typed = entry.values
     form.version.data = str(note.version)
     db.session.commit()
     return render_form(
@@ -143,35 +149,58 @@ def add(encounter_id: int):
     if request.method == "POST" and (earlier := earlier_submission(key, "mi_note")):
         return already_saved(encounter, earlier)
     existing = note_for_encounter(encounter.id)
-    if existing is not None:
+    if existing is not None and request.method == "GET":
         return already_saved(encounter, existing.id)
     if request.method == "GET":
         return render_form(form, encounter, {}, {})
     entry = read_note(request.form, required=True)
+    if existing is not None:
+        return note_taken(form, encounter, existing, entry.values)
     if not form.validate() or entry.errors:
         return render_form(form, encounter, entry.values, entry.errors, status=422)
     note = services.mi_note_create(encounter=encounter, author=current_user, data=entry.payload)
     try:
         winner = commit_once(key, "mi_note", note.id, current_user.id)
     except IntegrityError:
-        return already_saved(encounter, None)
+        # A copy of this form, or someone else's note for the encounter, came first.
+        db.session.rollback()
+        if earlier := earlier_submission(key, "mi_note"):
+            return already_saved(encounter, earlier)
+        existing = note_for_encounter(encounter.id)
+        if existing is None:
+            raise
+        return note_taken(form, encounter, existing, entry.values)
     if winner:
         return already_saved(encounter, winner)
     flash("MI note saved.", "success")
     return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
 
 
-def already_saved(encounter: Encounter, note_id: int | None):
-    """Answer a repeated or concurrent add with the note that exists, or the participant."""
+def already_saved(encounter: Encounter, note_id: int):
+    """Answer a repeated add, or the add page of an encounter with a note, with that note."""
     flash("This encounter already has an MI note.", "info")
-    if note_id is None:
-        return redirect(url_for("clients.detail", participant_id=encounter.participant_id))
     return redirect(url_for("mi.view", note_id=note_id))
 
 
-def render_form(form, encounter, values, errors, note=None, status=200, stale=False, saved=None):
+def note_taken(form: NoteForm, encounter: Encounter, existing: MINote, typed: dict):
+    """Refuse a note for an encounter someone else gave one while this was typed: show that
+    note (to those who read its text) above the form, which keeps everything typed."""
+    saved = None
+    if access.may_read_text(current_user, existing):
+        try:
+            saved = services.mi_note_read(note=existing)
+        except NotesKeyError:
+            saved = None
+    db.session.commit()
+    return render_form(form, encounter, typed, {}, status=409, taken=existing, saved=saved)
+
+
+def render_form(
+    form, encounter, values, errors, note=None, status=200, stale=False, saved=None, taken=None
+):
     """Render the add or edit page, with the previous note for continuity; a ``stale`` edit
-    also shows the note as ``saved`` now (its text, when it could be read)."""
+    also shows the note as ``saved`` now (its text, when it could be read), and a refused add
+    the note someone else has ``taken`` the encounter with."""
     previous = continuity_of(
         previous_note(encounter.participant_id, before=encounter), current_user
     )
@@ -185,4 +214,5 @@ def render_form(form, encounter, values, errors, note=None, status=200, stale=Fa
         previous=previous,
         stale=stale,
         saved=saved,
+        taken=taken,
     ), status

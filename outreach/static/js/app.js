@@ -95,12 +95,14 @@
   }
 
   /* A form marked data-unsaved-warning asks before the page is left with its input unsaved:
-     once something is typed or tapped, or from the start when it came back with errors. */
+     once something is typed or tapped, or from the start when it came back with errors or
+     holds input that was refused (data-unsaved-warning="held"). */
   function setUpUnsavedWarning() {
     var forms = Array.prototype.slice.call(document.querySelectorAll("form[data-unsaved-warning]"));
     if (!forms.length) { return; }
     var unsaved = forms.some(function (form) {
-      return form.querySelector(".has-error, [aria-invalid='true']") !== null;
+      return form.dataset.unsavedWarning === "held" ||
+        form.querySelector(".has-error, [aria-invalid='true']") !== null;
     });
     forms.forEach(function (form) {
       form.addEventListener("input", function () { unsaved = true; });
