@@ -22,9 +22,20 @@ def test_supervisor_downloads_the_monthly_pdf(live_server, page, tmp_path):
         factories.make_encounter(worker, site, None, moment, {kit: 3})
         db.session.commit()
     log_in(page, live_server.url, "sam", PASSWORD)
+    refused = []
+    page.on("console", lambda message: message.type == "error" and refused.append(message.text))
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     assert_accessible(page)
+    assert refused == [], "the page's own Content-Security-Policy refused part of it"
+    chart = page.get_by_role("img", name=re.compile("^Encounters, last 12 months"))
+    expect(chart).to_be_visible()
+    month_label = chart.locator("text").first
+    assert month_label.evaluate("label => getComputedStyle(label).fontSize") == "6px"
+    bar_colours = chart.locator("rect[fill]").evaluate_all(
+        "bars => bars.map(bar => getComputedStyle(bar).fill)"
+    )
+    assert "rgb(191, 191, 191)" in bar_colours, "other months' bars are grey"
     page.get_by_role("link", name="Make a monthly report").click()
     assert_accessible(page)
     assert_touch_targets(page)
