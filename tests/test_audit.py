@@ -377,6 +377,43 @@ def test_an_edit_that_recomputes_its_hash_is_caught_by_the_next_link(app):
     assert list(verify_chain()) == [ChainProblem(ids[2], "previous event deleted or changed")]
 
 
+def recorded_head(app) -> str:
+    """Run ``flask audit verify`` on an intact log and return the head it prints."""
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "The audit log is intact." in result.output
+    return re.search(r"^Head: (\d+:[0-9a-f]{64})$", result.output, re.MULTILINE).group(1)
+
+
+def test_the_newest_events_deleted_are_caught_only_against_a_recorded_head(app):
+    ids = a_short_chain()
+    head = recorded_head(app)
+    assert head.startswith(f"{ids[-1]}:")
+    db.session.execute(delete(AuditEvent).where(AuditEvent.id >= ids[2]))
+    db.session.commit()
+    assert list(verify_chain()) == [], "a shortened chain still links up"
+    result = app.test_cli_runner().invoke(args=["audit", "verify", "--head", head])
+    assert result.exit_code != 0
+    assert f"event {ids[-1]}: the recorded head is missing: events were deleted" in result.output
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_is_caught_against_a_recorded_head(app):
+    ids = a_short_chain()
+    head = recorded_head(app)
+    db.session.execute(delete(AuditEvent).where(AuditEvent.id == ids[1]))
+    previous = db.session.get(AuditEvent, ids[0]).hash
+    for event_id in ids[2:]:
+        event = db.session.get(AuditEvent, event_id)
+        event.prev_hash = previous
+        event.hash = previous = event_hash(event)
+    db.session.commit()
+    assert list(verify_chain()) == []
+    result = app.test_cli_runner().invoke(args=["audit", "verify", "--head", head])
+    assert result.exit_code != 0
+    assert "the recorded head differs: the chain was rewritten" in result.output
+    newer = app.test_cli_runner().invoke(args=["audit", "verify", "--head", "12:abc"])
+    assert newer.exit_code == 2 and "ID:HASH" in newer.output
+
+
 # The audit page
 
 

@@ -246,6 +246,28 @@ class ChainProblem:
     problem: str
 
 
+def chain_head() -> tuple[int, str] | None:
+    """Return the newest audit event's id and hash, or None when the log is empty."""
+    newest = db.session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return None if newest is None else (newest.id, newest.hash)
+
+
+def head_problem(event_id: int, expected_hash: str) -> ChainProblem | None:
+    """Check a head recorded earlier: the event must still be there with the same hash.
+
+    The chain shows an edit or a deletion only up to its newest event; a head kept somewhere
+    else also shows newer events deleted, and a chain rewritten with recomputed hashes.
+    """
+    found = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == event_id))
+    if found is None:
+        return ChainProblem(event_id, "the recorded head is missing: events were deleted")
+    if found != expected_hash:
+        return ChainProblem(event_id, "the recorded head differs: the chain was rewritten")
+    return None
+
+
 def verify_chain(batch_size: int = 5000) -> Iterator[ChainProblem]:
     """Yield every edited, inserted or deleted link in the audit chain."""
     expected_prev = GENESIS_HASH
