@@ -9,7 +9,7 @@ ADVICE = "Do not record contact details, names or dates of birth."
 
 EMAIL = "This looks like an e-mail address."
 LINK = "This looks like a web address or a social media handle."
-DATE = "This looks like a date of birth or another full date."
+DATE = "This looks like a date of birth, a birth month and year, or another full date."
 PHONE = "This looks like a phone number."
 ID_NUMBER = "This looks like an ID number, such as a Social Security or medical record number."
 ADDRESS = "This looks like a street address."
@@ -42,6 +42,10 @@ DAY_WORD = (
     r"|eighteenth|nineteenth|twentieth|thirtieth)"
 )
 YEAR = r"(?:'|’)?(?:(?:19|20)\d{2}|\d{2})"
+#: A year an adult participant was born in: "since 03/2024" is not a birth month and year.
+BIRTH_YEAR = r"(?:19[2-9]\d|200\d|201[0-5])"
+#: A birth month as the code recipes write it: 07, or 7 before a separator.
+BIRTH_MONTH = r"(?:0[1-9]|1[0-2])"
 
 STREET_SUFFIX = (
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|place|pl"
@@ -187,10 +191,19 @@ DETECTORS: tuple[Detector, ...] = (
         rf"\bborn\b.{{0,30}}?\b(?:the\s+)?(?:{DAY_NUMBER}(?:st|nd|rd|th)?|{DAY_WORD})"
         rf"\s+(?:of\s+)?{MONTH}\b",
         rf"\bborn\b.{{0,30}}?\b{MONTH}\s+(?:the\s+)?(?:{DAY_NUMBER}(?:st|nd|rd|th)?|{DAY_WORD})\b",
+        # Code answers written out: "Maria 07 1985", "7/1985".
+        rf"(?<![\d./-]){BIRTH_MONTH}\s+{BIRTH_YEAR}(?![\d./-])",
+        rf"(?<![\d./-])(?:0?[1-9]|1[0-2])([./-]){BIRTH_YEAR}(?![\d./-])",
     ),
     _detect_numbers,
     _detect_spelled_numbers,
-    _pattern_detector(PARTICIPANT_CODE, r"\b[A-Z]{2,6}\d{4,8}\b", flags=0),
+    _pattern_detector(
+        PARTICIPANT_CODE,
+        r"\b[A-Z]{2,6}\d{4,8}\b",
+        # The default recipe's answers with spaces or dashes: "MA 07 85", "MA-07-85".
+        rf"\b[A-Z]{{2}}[ ./-]?{BIRTH_MONTH}[ ./-]\d{{2}}(?![\d./-])",
+        flags=0,
+    ),
     _pattern_detector(
         ID_NUMBER,
         r"\b(?:ssn|social\s+security|mrn|medical\s+record|medicaid|medicare|insurance|member"

@@ -58,6 +58,12 @@ IDENTIFYING = [
     ("eight six seven five three oh nine", PHONE),
     ("number is 555 one two three four five six seven", PHONE),
     ("1985-07-12", DATE),
+    ("Maria 07 1985", DATE),
+    ("answers: Maria, 07 1985", DATE),
+    ("7/1985", DATE),
+    ("born 07-1992", DATE),
+    ("MA 07 85", PARTICIPANT_CODE),
+    ("code MA-07-85", PARTICIPANT_CODE),
     ("07/12/1985", DATE),
     ("12.7.85", DATE),
     ("7/12/85", DATE),
@@ -208,6 +214,11 @@ ORDINARY_NOTES = [
     "born in 1985, injects daily",
     "B. Braun syringes are back in stock",
     "living on the street since March",
+    "using fentanyl since 03/2024",
+    "referral 10 2025 follow-up",
+    "gave 12 1000-count boxes",
+    "HIV 1/2 test at 10 20",
+    "MA 2 kits",
 ]
 
 
