@@ -32,7 +32,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 def development_secret(name: str) -> str:
     """Return a random secret kept in the instance folder, made on first use."""
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = INSTANCE_DIR / f"{name.lower()}.secret"
     if not path.exists():
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -11,6 +11,7 @@ from outreach.extensions import csrf, db, login_manager, migrate
 from outreach.forms import field_attrs
 from outreach.liveness import watch_pool_connections
 from outreach.navigation import current_nav_endpoint, home_tiles, nav_items
+from outreach.private_files import keep_private, sqlite_path
 from outreach.security import Permission, has_permission, init_security
 from outreach.templating import register_filters
 from outreach.transactions import init_transactions
@@ -19,6 +20,8 @@ from outreach.transactions import init_transactions
 def register_extensions(app: Flask) -> None:
     """Bind the extensions to the app and install the security gate."""
     import_models()
+    if database_file := sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"]):
+        keep_private(database_file)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)

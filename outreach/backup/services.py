@@ -12,6 +12,7 @@ from sqlalchemy import inspect, literal, select, table
 from sqlalchemy.engine import URL, make_url
 
 from outreach.extensions import db
+from outreach.private_files import keep_private
 
 
 class BackupError(RuntimeError):
@@ -133,6 +134,7 @@ def backup_restore(*, source: Path, force: bool = False) -> None:
     db.engine.dispose()
     if url.get_backend_name() == "sqlite":
         check_sqlite_backup(source)
+        keep_private(sqlite_file(url))
         sqlite_copy(source, sqlite_file(url))
     else:
         clean = ["--clean", "--if-exists"] if tables_exist else []

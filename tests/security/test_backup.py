@@ -81,11 +81,16 @@ def test_a_backup_restores_into_an_empty_database_with_every_record(app, backend
     assert out.stat().st_mode & 0o777 == 0o600, "only the owner may read a backup"
     with empty_database(backend, tmp_path) as url:
         restored_app = make_test_app(url)
+        restored_file = tmp_path / "restored.db"
+        if backend == "sqlite":
+            restored_file.chmod(0o644)  # made by hand, say, before the restore
         with restored_app.app_context():
             result = run(restored_app, "backup", "restore", str(out))
             assert result.exit_code == 0, result.output
             after = contents()
             db.engine.dispose()
+        if backend == "sqlite":
+            assert restored_file.stat().st_mode & 0o777 == 0o600, "restored owner-only"
     assert set(after) == set(before)
     restore_event = after["audit_events"].pop()
     assert "backup.restore" in restore_event
@@ -155,3 +160,19 @@ def test_postgresql_tools_get_the_url_in_parts_and_the_password_in_the_environme
     assert not any("s3cret" in part for part in command)
     assert environment["PGPASSWORD"] == "s3cret pw"
     assert environment["PGSSLMODE"] == "require"
+
+
+def test_the_sqlite_database_files_are_readable_by_their_owner_only(tmp_path):
+    database = tmp_path / "outreach.db"
+    app = make_test_app(f"sqlite:///{database}")
+    with app.app_context():
+        db.create_all()
+        factories.make_site("Van")
+        db.session.commit()
+        files = [path for path in tmp_path.iterdir() if path.name.startswith("outreach.db")]
+        assert {path.name for path in files} >= {"outreach.db"}
+        assert all(path.stat().st_mode & 0o777 == 0o600 for path in files), files
+        db.engine.dispose()
+    database.chmod(0o644)
+    make_test_app(f"sqlite:///{database}")
+    assert database.stat().st_mode & 0o777 == 0o600, "an existing file is made owner-only"
