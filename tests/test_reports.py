@@ -10,11 +10,12 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from outreach.audit.models import AuditEvent
-from outreach.clients.models import ParticipantRace
+from outreach.clients.models import Participant, ParticipantRace, ParticipantSubstance
+from outreach.encounters.models import Encounter
 from outreach.extensions import db
 from outreach.reports.charts import trend_svg
 from outreach.reports.figures import monthly_figures
-from outreach.reports.model import KEY_FIGURES
+from outreach.reports.model import KEY_FIGURES, SUPPRESSED, for_sharing
 from outreach.reports.periods import Month
 from tests import factories
 
@@ -80,6 +81,7 @@ def test_every_key_figure_on_fixed_data(month_data):
     assert {key: values[key] for key in KEY_FIGURES} == {
         "encounters": 4,
         "anonymous_encounters": 1,
+        "anonymous_people": 4,
         "unique_participants": 2,
         "new_participants": 1,
         "secondary_people": 3,
@@ -127,6 +129,37 @@ def test_breakdowns_on_fixed_data(month_data):
     assert figures.values["referral_median_days_to_link"] == 7
     races = figures.section("race.")
     assert races["hispanic_latino"] == 1 and races["white"] == 1 and races["unknown"] == 1
+
+
+def test_reversals_zip_substances_and_injecting_on_fixed_data(month_data):
+    ana = db.session.scalar(select(Participant).where(Participant.birth_year == 1990))
+    ana.zip3, ana.injects = "606", True
+    ana.substances = [ParticipantSubstance(substance="fentanyl")]
+    visit = db.session.scalar(select(Encounter).where(Encounter.reversals == 1))
+    visit.reversal_outcome, visit.reversal_ems_called = "survived", True
+    worker = factories.make_user("worker", username="reversal-worker")
+    factories.make_encounter(
+        worker, month_data["van"], None, at("2026-10-21 15:00"), reversals=2, reversal_doses=3
+    )
+    db.session.commit()
+    figures = monthly_figures(OCTOBER)
+    assert figures.values["overdose_reversals_reported"] == 3
+    assert figures.values["reversal_doses_used"] == 5
+    assert figures.section("reversal_outcome.") == {
+        "survived": 1,
+        "died": 0,
+        "unknown": 0,
+        "not_recorded": 2,
+    }
+    assert figures.section("reversal_ems_called.") == {"yes": 1, "no": 0, "not_recorded": 2}
+    assert figures.section("zip3.") == {"606": 1, "unknown": 1}
+    substances = figures.section("substance.")
+    assert substances["fentanyl"] == 1 and substances["unknown"] == 1
+    assert sum(substances.values()) == 2
+    assert figures.section("injects.") == {"yes": 1, "no": 0, "unknown": 1}
+    shared = for_sharing(figures, 11)
+    assert shared.section("zip3.") == {"606": SUPPRESSED, "unknown": SUPPRESSED}
+    assert shared.values["reversal_doses_used"] == 5, "events, not people: never suppressed"
 
 
 def test_site_filter(month_data):

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from outreach.clients.models import Gender, Race
+from outreach.clients.models import Gender, Race, Substance
 from outreach.dbtypes import utcnow
-from outreach.encounters.models import ContactType, Encounter, Service
+from outreach.encounters.models import ContactType, Encounter, ReversalOutcome, Service
 from outreach.extensions import db
 from outreach.inventory.queries import month_stock_figures
 from outreach.mi.queries import mi_report_figures
@@ -20,6 +20,7 @@ from outreach.supplies.models import SupplyCategory, SupplyItem
 from outreach.users.models import Site
 
 AGE_BAND_KEYS = [key for key, _, _ in queries.AGE_BANDS] + ["unknown"]
+YES_NO_UNKNOWN = ("yes", "no", "unknown")
 
 
 def category_totals(rows) -> dict[str, int]:
@@ -93,7 +94,35 @@ def breakdowns(
             queries.age_band_counts(start, end, site_id, month.year),
         ),
         **zero_filled("race", [*Race, "unknown"], queries.race_counts(start, end, site_id)),
+        **reversal_values(queries.reversal_counts(start, end, site_id)),
+        **zip3_values(queries.zip3_counts(start, end, site_id)),
+        **zero_filled(
+            "substance", [*Substance, "unknown"], queries.substance_counts(start, end, site_id)
+        ),
+        **zero_filled("injects", YES_NO_UNKNOWN, queries.injects_counts(start, end, site_id)),
     }
+
+
+def reversal_values(counts: dict[str, int]) -> dict[str, int]:
+    """Return the reversal breakdowns with every outcome and EMS answer, zero where none."""
+    outcomes = [*ReversalOutcome, "not_recorded"]
+    return {
+        "reversal_doses_used": counts["reversal_doses_used"],
+        **{
+            f"reversal_outcome.{code}": counts.get(f"reversal_outcome.{code}", 0)
+            for code in outcomes
+        },
+        **{
+            f"reversal_ems_called.{code}": counts.get(f"reversal_ems_called.{code}", 0)
+            for code in ("yes", "no", "not_recorded")
+        },
+    }
+
+
+def zip3_values(counts: dict[str, int]) -> dict[str, int]:
+    """Return participants per 3-digit ZIP in ZIP order, those with none given last."""
+    unknown = counts.pop("unknown", 0)
+    return {**{f"zip3.{code}": counts[code] for code in sorted(counts)}, "zip3.unknown": unknown}
 
 
 def stock_values(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:

@@ -9,6 +9,7 @@ from outreach.reports.periods import Month
 KEY_FIGURES: dict[str, str] = {
     "encounters": "Encounters",
     "anonymous_encounters": "Anonymous encounters",
+    "anonymous_people": "People in anonymous encounters, by head count",
     "unique_participants": "Unique participants",
     "new_participants": "New participants",
     "secondary_people": "Secondary distribution",
@@ -31,7 +32,7 @@ TREND_KEYS = (
     "overdose_reversals_reported",
 )
 #: Breakdowns of people, to which small-cell suppression applies.
-PEOPLE_PREFIXES = ("gender.", "age_band.", "race.")
+PEOPLE_PREFIXES = ("gender.", "age_band.", "race.", "zip3.", "substance.", "injects.")
 #: How a hidden count of people reads in shared outputs (the same for every hidden cell).
 SUPPRESSED = "suppressed"
 

@@ -139,6 +139,22 @@ def linkage_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
     ]
 
 
+def reversal_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
+    """Return the reversals by outcome and by EMS called, and the naloxone doses used."""
+    values = figures.values
+    rows = [("Reversals reported", values.get("overdose_reversals_reported"))]
+    rows += [
+        (f"Outcome: {label.lower()}", value)
+        for label, value in section_rows(figures, "reversal_outcome.")
+    ]
+    rows += [
+        (f"EMS called: {label.lower()}", value)
+        for label, value in section_rows(figures, "reversal_ems_called.")
+    ]
+    rows.append(("Naloxone doses used", values.get("reversal_doses_used")))
+    return rows
+
+
 def stock_rows(figures: MonthlyFigures) -> list[tuple[str, object]]:
     """Return received, distributed and month-end stock per item."""
     rows = []
@@ -160,6 +176,7 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
     story += figure_table("Referrals linked by type", section_rows(figures, "referrals_linked."))
     story += figure_table("Linkage to care", linkage_rows(figures))
     story += figure_table("Services given", section_rows(figures, "service."))
+    story += figure_table("Overdose reversals reported", reversal_rows(figures))
     note = (
         f"To protect privacy, counts from 1 to {threshold - 1} read “suppressed”, and so does"
         " a second count wherever one alone would be the total minus the counts shown."
@@ -167,12 +184,15 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
         else ""
     )
     for prefix, title in (
-        ("gender.", "gender"),
-        ("age_band.", "age band"),
-        ("race.", "race and ethnicity"),
+        ("gender.", "by gender"),
+        ("age_band.", "by age band"),
+        ("race.", "by race and ethnicity"),
+        ("zip3.", "by ZIP code (first 3 digits)"),
+        ("substance.", "by substance used"),
+        ("injects.", "who inject drugs"),
     ):
         story += figure_table(
-            f"Unique participants by {title}", section_rows(figures, prefix), "People"
+            f"Unique participants {title}", section_rows(figures, prefix), "People"
         )
     if note:
         story.append(paragraph(note, "Italic"))

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, distinct, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
-from outreach.clients.models import Participant, ParticipantRace
+from outreach.clients.models import Participant, ParticipantRace, ParticipantSubstance
 from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
 from outreach.extensions import db
 from outreach.supplies.models import SupplyItem
@@ -39,6 +39,12 @@ def encounter_totals(start: datetime, end: datetime, site_id: int | None) -> dic
             func.count(Encounter.id),
             func.coalesce(func.sum(case((Encounter.participant_id.is_(None), 1), else_=0)), 0),
             func.count(distinct(Encounter.participant_id)),
+            func.coalesce(
+                func.sum(
+                    case((Encounter.participant_id.is_(None), Encounter.people_count), else_=0)
+                ),
+                0,
+            ),
             func.coalesce(func.sum(Encounter.secondary_people), 0),
             func.coalesce(func.sum(Encounter.syringes_collected), 0),
             func.coalesce(func.sum(Encounter.reversals), 0),
@@ -48,6 +54,7 @@ def encounter_totals(start: datetime, end: datetime, site_id: int | None) -> dic
         "encounters",
         "anonymous_encounters",
         "unique_participants",
+        "anonymous_people",
         "secondary_people",
         "syringes_collected",
         "overdose_reversals_reported",
@@ -127,17 +134,59 @@ def participants_seen(start: datetime, end: datetime, site_id: int | None):
     )
 
 
-def gender_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
-    """Count unique participants of the period per gender ('unknown' when not asked)."""
-    seen = participants_seen(start, end, site_id)
-    gender = func.coalesce(Participant.gender, literal("unknown"))
+def reversal_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Sum the reported reversals by outcome and by EMS called, and the naloxone doses used."""
+    outcome = func.coalesce(Encounter.reversal_outcome, literal("not_recorded"))
+    ems = case(
+        (Encounter.reversal_ems_called.is_(True), literal("yes")),
+        (Encounter.reversal_ems_called.is_(False), literal("no")),
+        else_=literal("not_recorded"),
+    )
     query = (
-        select(gender, func.count())
+        select(outcome, ems, func.sum(Encounter.reversals), func.sum(Encounter.reversal_doses))
+        .where(in_period(start, end, site_id), Encounter.reversals > 0)
+        .group_by(outcome, ems)
+    )
+    counts: dict[str, int] = {"reversal_doses_used": 0}
+    for outcome_code, ems_code, reversals, doses in db.session.execute(query):
+        for key in (f"reversal_outcome.{outcome_code}", f"reversal_ems_called.{ems_code}"):
+            counts[key] = counts.get(key, 0) + int(reversals)
+        counts["reversal_doses_used"] += int(doses)
+    return counts
+
+
+def per_participant(expression, start: datetime, end: datetime, site_id: int | None):
+    """Count unique participants of the period by a value of their record."""
+    seen = participants_seen(start, end, site_id)
+    value = expression.label("value")
+    query = (
+        select(value, func.count())
         .select_from(seen)
         .join(Participant, Participant.id == seen.c.participant_id)
-        .group_by(gender)
+        .group_by(value)
     )
-    return {code: int(total) for code, total in db.session.execute(query)}
+    return {str(code): int(total) for code, total in db.session.execute(query)}
+
+
+def gender_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants of the period per gender ('unknown' when not asked)."""
+    gender = func.coalesce(Participant.gender, literal("unknown"))
+    return per_participant(gender, start, end, site_id)
+
+
+def zip3_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants of the period per 3-digit ZIP ('unknown' when not given)."""
+    return per_participant(func.coalesce(Participant.zip3, literal("unknown")), start, end, site_id)
+
+
+def injects_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants of the period who inject, who do not, and not asked."""
+    injects = case(
+        (Participant.injects.is_(True), literal("yes")),
+        (Participant.injects.is_(False), literal("no")),
+        else_=literal("unknown"),
+    )
+    return per_participant(injects, start, end, site_id)
 
 
 def age_band_expression(report_year: int):
@@ -170,20 +219,32 @@ def age_band_counts(
     return {key: int(total) for key, total in db.session.execute(query)}
 
 
-def race_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
-    """Count unique participants per race or ethnicity (one person may count in several)."""
+def several_per_participant(column, start: datetime, end: datetime, site_id: int | None):
+    """Count unique participants per answer of a several-answer list (race, substances):
+    one person may count in several, and in ``unknown`` when none was recorded."""
     seen = participants_seen(start, end, site_id)
+    answers = column.class_
     query = (
-        select(ParticipantRace.race, func.count())
+        select(column, func.count())
         .select_from(seen)
-        .join(ParticipantRace, ParticipantRace.participant_id == seen.c.participant_id)
-        .group_by(ParticipantRace.race)
+        .join(answers, answers.participant_id == seen.c.participant_id)
+        .group_by(column)
     )
-    counts = {code: int(total) for code, total in db.session.execute(query)}
+    counts = {str(code): int(total) for code, total in db.session.execute(query)}
     unknown = (
         select(func.count())
         .select_from(seen)
-        .where(~exists().where(ParticipantRace.participant_id == seen.c.participant_id))
+        .where(~exists().where(answers.participant_id == seen.c.participant_id))
     )
     counts["unknown"] = int(db.session.scalar(unknown))
     return counts
+
+
+def race_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants per race or ethnicity (one person may count in several)."""
+    return several_per_participant(ParticipantRace.race, start, end, site_id)
+
+
+def substance_counts(start: datetime, end: datetime, site_id: int | None) -> dict[str, int]:
+    """Count unique participants per substance used (one person may count in several)."""
+    return several_per_participant(ParticipantSubstance.substance, start, end, site_id)
