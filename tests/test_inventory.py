@@ -12,7 +12,7 @@ from outreach.encounters import services as encounter_services
 from outreach.encounters.models import DeleteReason, Encounter
 from outreach.encounters.services import EncounterInput
 from outreach.extensions import db
-from outreach.inventory import balances, hooks, queries, services
+from outreach.inventory import balances, checks, hooks, queries, services
 from outreach.inventory.models import MovementKind, StockBalance, StockLot, StockMovement
 from tests import factories
 
@@ -143,6 +143,39 @@ def test_the_database_refuses_movements_with_the_wrong_sign(stock):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_stock_without_a_lot_of_an_item_kept_by_lot_can_be_counted_and_written_off(stock):
+    office, van, kit, sup = stock["office"], stock["van"], stock["kit"], stock["sup"]
+    receive(stock, office, kit, 5, "LOT123", soon(90))
+    log(stock, van, {kit: 3})
+    assert ("Van 1", "Naloxone nasal kit", None, -3) in queries.stock_warnings().negative
+    counted = services.stock_count(
+        site_id=van.id, item_id=kit.id, counted=0, reason="entry_error", by=sup
+    )
+    assert (counted.lot_id, counted.quantity) == (None, 3)
+    assert queries.stock_warnings().negative == []
+    with pytest.raises(services.StockError) as refused:
+        services.stock_count(site_id=van.id, item_id=kit.id, counted=2, reason="found", by=sup)
+    assert refused.value.message == checks.LOT_NEEDED, "no stock without a lot left there"
+
+    services.stock_settings_update(item=kit, lot_tracked=False, low_stock_threshold=None)
+    receive(stock, office, kit, 20)
+    services.stock_settings_update(item=kit, lot_tracked=True, low_stock_threshold=None)
+    services.stock_write_off(
+        site_id=office.id, item_id=kit.id, quantity=2, kind="disposed", reason="damaged", by=sup
+    )
+    services.stock_transfer(
+        from_site_id=office.id, to_site_id=van.id, item_id=kit.id, quantity=5, by=sup
+    )
+    services.stock_count(site_id=office.id, item_id=kit.id, counted=12, reason="count", by=sup)
+    assert (on_hand(office, kit), on_hand(van, kit)) == (12, 5)
+    with pytest.raises(services.StockError) as refused:
+        services.stock_write_off(site_id=van.id, item_id=kit.id, quantity=6, kind="expired", by=sup)
+    assert "Only 5 each on hand at Van 1 without a lot" in refused.value.message
+    with pytest.raises(services.StockError) as refused:
+        receive(stock, office, kit, 4)
+    assert refused.value.field == "lot_number", "receipts of an item kept by lot need a lot"
 
 
 def test_encounter_takes_the_earliest_expiring_lot_and_splits(stock):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
-from outreach.inventory import queries, services
+from outreach.inventory import hooks, queries, services
 from outreach.inventory.models import StockLot, StockMovement
 from outreach.templating import program_zone
 from tests import factories
@@ -204,6 +204,37 @@ def test_count_needs_a_number_and_notices_stock_that_moved(client, login_as, she
     response = client.post("/stock/count", data=dict(data, counted="10", seen_version=seen))
     assert response.status_code == 302
     assert queries.item_on_hand(shelf["box"].id, shelf["office"].id) == 10
+
+
+def test_the_no_lot_row_of_an_item_kept_by_lot_opens_a_count_that_clears_it(
+    client, login_as, shelf
+):
+    put_on_shelf(shelf, shelf["kit"], 4, "LOT111", expires=90, site="van")
+    worker = factories.make_user("worker")
+    handed_out = factories.make_encounter(worker, shelf["van"], supplies={shelf["kit"]: 6})
+    hooks.on_encounter_change(handed_out, "create")
+    put_on_shelf(shelf, shelf["kit"], 5, "LOT222", expires=120, site="van")
+    login_as("supervisor")
+    assert "Negative stock" in client.get("/").get_data(as_text=True)
+    stock_page = client.get("/stock").get_data(as_text=True)
+    links = re.findall(r'href="(/stock/count\?[^"]*lot_number=)"', stock_page)
+    assert len(links) == 1, "the No lot row's Count link"
+    page = client.get(links[0].replace("&amp;", "&")).get_data(as_text=True)
+    assert "The ledger says <strong>-2</strong>" in page
+    seen = re.search(r'name="seen_version" type="hidden" value="(\d+)"', page).group(1)
+    data = form(
+        site_id=shelf["van"].id,
+        item_id=shelf["kit"].id,
+        lot_number="",
+        counted=0,
+        reason="entry_error",
+        seen_version=seen,
+    )
+    response = client.post("/stock/count", data=data)
+    assert response.status_code == 302, error_at(response.get_data(as_text=True), "lot_number")
+    assert queries.bucket_on_hand(shelf["van"].id, shelf["kit"].id, None) == 0
+    assert queries.item_on_hand(shelf["kit"].id, shelf["van"].id) == 5
+    assert queries.stock_warnings().negative == []
 
 
 def test_write_off_expired_lot(client, login_as, shelf):

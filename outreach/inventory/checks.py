@@ -113,13 +113,18 @@ def checked_lot_number(item: SupplyItem, lot_number: str | None) -> str:
     return number
 
 
-def existing_lot(item: SupplyItem, lot_number: str | None) -> StockLot | None:
-    """Return the recorded lot a movement names (None for items not kept by lot)."""
+def existing_lot(item: SupplyItem, lot_number: str | None, site: Site | None) -> StockLot | None:
+    """Return the recorded lot a movement at a site names, or None for stock without a lot.
+
+    An item kept by lot has stock without a lot only where some is recorded (encounters that
+    handed out more than its lots held, stock from before it was kept by lot): elsewhere its
+    lot number is needed.
+    """
     number = normal_lot_number(lot_number)
-    if not number and not item.lot_tracked:
-        return None
     if not number:
-        raise StockError("lot_number", LOT_NEEDED)
+        if item.lot_tracked and not (site and queries.bucket_on_hand(site.id, item.id, None)):
+            raise StockError("lot_number", LOT_NEEDED)
+        return None
     lot = queries.find_lot(item.id, number)
     if lot is None:
         raise StockError(

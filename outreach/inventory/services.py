@@ -120,7 +120,9 @@ def refuse_beyond_on_hand(site: Site, item: SupplyItem, lot: StockLot | None, qu
     """Refuse to move out more than the ledger has (counts fix the ledger first)."""
     on_hand = queries.bucket_on_hand(site.id, item.id, lot.id if lot else None)
     if quantity > on_hand:
-        where = f"{site.name}" + (f", lot {lot.lot_number}" if lot else "")
+        where = site.name + (f", lot {lot.lot_number}" if lot else "")
+        if lot is None and item.lot_tracked:
+            where += " without a lot"
         raise StockError(
             "quantity",
             f"Only {max(on_hand, 0)} {item.unit} on hand at {where}. "
@@ -153,7 +155,7 @@ def stock_transfer(
         checks.refuse("to_site_id", "Choose a different site to move the stock to.")
     item = checks.run(checked_item, item_id)
     quantity = checks.run(checked_quantity, quantity, "quantity", what="how many to move")
-    lot = checks.run(existing_lot, item, lot_number) if item else None
+    lot = checks.run(existing_lot, item, lot_number, source) if item else None
     checks.done()
     lock_sites(source.id, target.id)
     refuse_beyond_on_hand(source, item, lot, quantity)
@@ -194,7 +196,7 @@ def stock_count(
     site = checks.run(checked_site, site_id, "site_id")
     item = checks.run(checked_item, item_id)
     counted = checks.run(checked_quantity, counted, "counted", low=0, what="the number you counted")
-    lot = checks.run(existing_lot, item, lot_number) if item else None
+    lot = checks.run(existing_lot, item, lot_number, site) if item else None
     reason = checks.run(checked_reason, reason, ADJUST_REASONS)
     checks.done()
     lock_sites(site.id)
@@ -240,7 +242,7 @@ def stock_write_off(
     site = checks.run(checked_site, site_id, "site_id")
     item = checks.run(checked_item, item_id)
     quantity = checks.run(checked_quantity, quantity, "quantity", what="how many to take off")
-    lot = checks.run(existing_lot, item, lot_number) if item else None
+    lot = checks.run(existing_lot, item, lot_number, site) if item else None
     disposed = kind == MovementKind.DISPOSED
     code = checks.run(checked_reason, reason, DISPOSE_REASONS) if disposed else None
     checks.done()

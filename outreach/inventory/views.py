@@ -205,17 +205,18 @@ def count():
 def ledger(form: CountForm) -> tuple[int, int] | None:
     """Return (on hand, movements) of the site, item and lot the count form names, if known."""
     site_id, item_id = form.site_id.data, form.item_id.data
-    item = db.session.get(SupplyItem, item_id) if site_id and item_id else None
+    site = db.session.get(Site, site_id) if site_id and item_id else None
+    item = db.session.get(SupplyItem, item_id) if site else None
     if item is None:
         return None
     try:
-        lot = checks.existing_lot(item, form.lot_number.data)
+        lot = checks.existing_lot(item, form.lot_number.data, site)
     except services.StockError:
         return None
     lot_id = lot.id if lot else None
     return (
-        queries.bucket_on_hand(site_id, item.id, lot_id),
-        queries.bucket_version(site_id, item.id, lot_id),
+        queries.bucket_on_hand(site.id, item.id, lot_id),
+        queries.bucket_version(site.id, item.id, lot_id),
     )
 
 
