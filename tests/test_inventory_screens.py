@@ -255,6 +255,46 @@ def test_write_off_expired_lot(client, login_as, shelf):
     assert kinds == ["received", "expired"]
 
 
+def menu(page: str, name: str) -> list[str]:
+    """Return the labels a page's menu offers."""
+    found = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", found.group(0))
+
+
+def test_stock_of_a_retired_item_can_still_be_disposed_of_and_followed(client, login_as, shelf):
+    put_on_shelf(shelf, shelf["box"], 40)
+    retired_unused = factories.make_item("Old pipes", active=False)
+    shelf["box"].active = False
+    db.session.commit()
+    login_as("supervisor")
+    link = f"site_id={shelf['office'].id}&item_id={shelf['box'].id}&lot_number="
+    for path in ("/stock/count", "/stock/write-off", "/stock/transfer"):
+        page = client.get(f"{path}?{link}").get_data(as_text=True)
+        assert "Syringes box of 10 (retired)" in menu(page, "item_id"), path
+        assert retired_unused.name not in page, "retired and never in the ledger: not offered"
+    assert "Syringes box of 10" not in menu(
+        client.get("/stock/receive").get_data(as_text=True), "item_id"
+    )
+    history = client.get(f"/stock/movements?item_id={shelf['box'].id}").get_data(as_text=True)
+    assert "Syringes box of 10 (retired)" in menu(history, "item_id") and "1 movement." in history
+
+    data = form(
+        site_id=shelf["office"].id,
+        item_id=shelf["box"].id,
+        lot_number="",
+        kind="disposed",
+        reason="other",
+        quantity=40,
+    )
+    assert client.post("/stock/write-off", data=data).status_code == 302
+    assert queries.item_on_hand(shelf["box"].id) == 0
+    receipt = form(site_id=shelf["office"].id, item_id=shelf["box"].id, quantity=5)
+    response = client.post("/stock/receive", data=receipt)
+    assert response.status_code == 422
+    assert "retired from the catalog" in error_at(response.get_data(as_text=True), "item_id")
+    assert movements() == 2
+
+
 def test_history_filters_and_pages(client, login_as, shelf):
     for _ in range(55):
         put_on_shelf(shelf, shelf["box"], 1)

@@ -76,11 +76,13 @@ def checked_site(site_id: int | None, field: str) -> Site:
     return site
 
 
-def checked_item(item_id: int | None) -> SupplyItem:
-    """Return a catalog item, or raise StockError."""
+def checked_item(item_id: int | None, incoming: bool = False) -> SupplyItem:
+    """Return a catalog item (an active one when stock comes in), or raise StockError."""
     item = db.session.get(SupplyItem, item_id) if is_id(item_id) else None
     if item is None:
         raise StockError("item_id", "Choose one of the supply items.")
+    if incoming and not item.active:
+        raise StockError("item_id", f"{item.name} is retired from the catalog: it is not received.")
     return item
 
 

@@ -62,6 +62,8 @@ def lot_field() -> StringField:
 class StockForm(IdempotentForm):
     """What every stock change names: a site, an item and (for lot-kept items) a lot."""
 
+    #: Stock comes in (a receipt): the menus offer active items only.
+    incoming = False
     site_id = id_menu("Site")
     item_id = id_menu("Item")
     lot_number = lot_field()
@@ -77,6 +79,7 @@ class StockForm(IdempotentForm):
 class ReceiveForm(StockForm):
     """Stock that arrived at a site."""
 
+    incoming = True
     quantity = quantity_field("How many received")
     expires_on = DateField(
         "Expiry date", validators=[Optional()], invalid_value_message=DATE_MESSAGE

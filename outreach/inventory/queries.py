@@ -361,15 +361,3 @@ def stock_warnings(
             if row.on_hand < 0
         ],
     )
-
-
-def site_choices() -> list[tuple[int, str]]:
-    """Return the active sites, by name, for the site menus."""
-    sites = select(Site.id, Site.name).where(Site.active.is_(True)).order_by(func.lower(Site.name))
-    return [tuple(row) for row in db.session.execute(sites)]
-
-
-def item_choices() -> list[tuple[int, str]]:
-    """Return the active items in catalog order, for the item menus."""
-    items = select(SupplyItem.id, SupplyItem.name).where(SupplyItem.active.is_(True))
-    return [tuple(row) for row in db.session.execute(items.order_by(*ITEM_ORDER))]

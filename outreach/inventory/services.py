@@ -92,7 +92,7 @@ def stock_receive(
     with its expiry)."""
     checks = Checks()
     site = checks.run(checked_site, site_id, "site_id")
-    item = checks.run(checked_item, item_id)
+    item = checks.run(checked_item, item_id, incoming=True)
     quantity = checks.run(checked_quantity, quantity, "quantity", what="how many were received")
     receipt = checks.run(lot_for_receipt, item, lot_number, expires_on) if item else None
     occurred_at = checks.run(receipt_time, received_on)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.extensions import db
 from outreach.idempotency import commit_once, earlier_submission
-from outreach.inventory import checks, history, queries, services
+from outreach.inventory import checks, history, menus, queries, services
 from outreach.inventory.forms import (
     CountForm,
     ItemSettingsForm,
@@ -48,7 +48,7 @@ def home_warnings() -> queries.StockWarnings | None:
 def index():
     """Show stock on hand by site and item, with lots and expiry, and the warnings."""
     form = StockFilterForm(request.args)
-    form.site_id.choices = [("", "All sites"), *queries.site_choices()]
+    form.site_id.choices = [("", "All sites"), *menus.site_choices()]
     rows = queries.buckets(form.site_id.data)
     return render_template(
         "inventory/index.html",
@@ -60,9 +60,12 @@ def index():
 
 
 def new_form(form_class: type[StockForm]) -> StockForm:
-    """Return a stock form with its menus, filled on a GET from the link that opened it."""
+    """Return a stock form with its menus, filled on a GET from the link that opened it.
+
+    Forms taking stock out or counting it also offer retired items the ledger holds.
+    """
     form = form_class()
-    form.fill_choices(queries.site_choices(), queries.item_choices())
+    form.fill_choices(menus.site_choices(), menus.item_choices(held=not form.incoming))
     if request.method == "GET":
         for name in ("site_id", "from_site_id", "to_site_id", "item_id"):
             if name in form and request.args.get(name):
@@ -249,7 +252,7 @@ def write_off():
 def movements():
     """Browse the ledger with filters and paging, newest first."""
     form = MovementFilterForm(request.args)
-    form.fill_choices(queries.site_choices(), queries.item_choices())
+    form.fill_choices(menus.site_choices(), menus.item_choices(held=True))
     rows, total, page, pages = [], 0, 1, 1
     if form.validate():
         filters = history.MovementFilters(
