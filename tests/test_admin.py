@@ -9,6 +9,7 @@ from outreach.audit.models import AuditEvent
 from outreach.auth.models import UserSession
 from outreach.auth.passwords import verify_password
 from outreach.extensions import db
+from outreach.inventory import services as stock_services
 from outreach.users.models import Role, Site, User
 from tests import factories
 from tests.factories import TEST_PASSWORD
@@ -314,6 +315,23 @@ def test_admin_adds_renames_and_deactivates_a_site(client, login_as):
     assert client.post(f"/admin/sites/{van.id}", data=form).status_code == 302
     assert not site_named("Van 1").active
     assert "Inactive" in page(client.get("/admin/sites"))
+
+
+def test_deactivating_a_site_that_holds_stock_warns_but_is_saved(client, login_as):
+    van = factories.make_site("Van 1", kind="mobile")
+    office = factories.make_site("Office")
+    item = factories.make_item("Cookers")
+    supervisor = factories.make_user("supervisor")
+    stock_services.stock_receive(site_id=van.id, item_id=item.id, quantity=4, by=supervisor)
+    db.session.commit()
+    login_as("admin")
+    for site in (office, van):
+        form = site_form(name=site.name, kind=site.kind)
+        del form["active"]
+        response = client.post(f"/admin/sites/{site.id}", data=form, follow_redirects=True)
+        assert response.status_code == 200 and not site_named(site.name).active
+        warned = "Van 1 still has stock on the ledger" in page(response)
+        assert warned == (site is van), site.name
 
 
 def test_a_site_name_in_use_is_refused_whatever_its_case(client, login_as):

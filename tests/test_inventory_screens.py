@@ -295,6 +295,43 @@ def test_stock_of_a_retired_item_can_still_be_disposed_of_and_followed(client, l
     assert movements() == 2
 
 
+def test_stock_at_a_deactivated_site_can_be_counted_written_off_and_moved_away(
+    client, login_as, shelf
+):
+    put_on_shelf(shelf, shelf["kit"], 10, "V1", expires=20, site="van")
+    put_on_shelf(shelf, shelf["box"], 6, site="van")
+    shelf["van"].active = False
+    db.session.commit()
+    login_as("supervisor")
+    van, office = shelf["van"].id, shelf["office"].id
+    page = client.get(f"/stock/transfer?from_site_id={van}").get_data(as_text=True)
+    assert "Van 1 (inactive)" in menu(page, "from_site_id")
+    assert menu(page, "to_site_id") == ["Choose…", "Office"]
+    for path in ("/stock/count", "/stock/write-off", "/stock/movements", "/stock"):
+        page = client.get(f"{path}?site_id={van}").get_data(as_text=True)
+        assert "Van 1 (inactive)" in menu(page, "site_id"), path
+    assert "Van 1" not in menu(client.get("/stock/receive").get_data(as_text=True), "site_id")
+
+    kit = {"item_id": shelf["kit"].id, "lot_number": "V1"}
+    moved = form(from_site_id=van, to_site_id=office, quantity=7, **kit)
+    assert client.post("/stock/transfer", data=moved).status_code == 302
+    expired = form(site_id=van, kind="expired", quantity=3, **kit)
+    assert client.post("/stock/write-off", data=expired).status_code == 302
+    counted = form(site_id=van, item_id=shelf["box"].id, counted=0, reason="lost")
+    assert client.post("/stock/count", data=counted).status_code == 302
+    assert queries.stock_on_hand(van)[0].on_hand == 0 and not queries.site_holds_stock(van)
+    assert "5 movements." in client.get(f"/stock/movements?site_id={van}").get_data(as_text=True)
+
+    back = form(from_site_id=office, to_site_id=van, quantity=1, **kit)
+    response = client.post("/stock/transfer", data=back)
+    assert response.status_code == 422
+    assert "Van 1 is inactive" in error_at(response.get_data(as_text=True), "to_site_id")
+    receipt = form(site_id=van, item_id=shelf["box"].id, quantity=5)
+    response = client.post("/stock/receive", data=receipt)
+    assert "Van 1 is inactive" in error_at(response.get_data(as_text=True), "site_id")
+    assert movements() == 6
+
+
 def test_history_filters_and_pages(client, login_as, shelf):
     for _ in range(55):
         put_on_shelf(shelf, shelf["box"], 1)

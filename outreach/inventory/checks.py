@@ -68,11 +68,16 @@ def is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
-def checked_site(site_id: int | None, field: str) -> Site:
-    """Return an active site, or raise StockError at the field."""
+def checked_site(site_id: int | None, field: str, incoming: bool = False) -> Site:
+    """Return a site (an active one when stock comes in), or raise StockError at the field.
+
+    Stock left at a deactivated site can still be counted, written off or moved away.
+    """
     site = db.session.get(Site, site_id) if is_id(site_id) else None
-    if site is None or not site.active:
+    if site is None:
         raise StockError(field, "Choose one of the sites.")
+    if incoming and not site.active:
+        raise StockError(field, f"{site.name} is inactive: choose an active site.")
     return site
 
 

@@ -62,17 +62,19 @@ def lot_field() -> StringField:
 class StockForm(IdempotentForm):
     """What every stock change names: a site, an item and (for lot-kept items) a lot."""
 
-    #: Stock comes in (a receipt): the menus offer active items only.
+    #: Stock comes in (a receipt): the menus offer active sites and items only.
     incoming = False
     site_id = id_menu("Site")
     item_id = id_menu("Item")
     lot_number = lot_field()
 
-    def fill_choices(self, sites: list, items: list) -> None:
-        """Fill the site and item menus."""
-        for name in ("site_id", "from_site_id", "to_site_id"):
+    def fill_choices(self, sites: list, items: list, destinations: list) -> None:
+        """Fill the site and item menus (``destinations``: where a transfer may go)."""
+        for name in ("site_id", "from_site_id"):
             if name in self:
                 self[name].choices = [CHOOSE, *sites]
+        if "to_site_id" in self:
+            self.to_site_id.choices = [CHOOSE, *destinations]
         self.item_id.choices = [CHOOSE, *items]
 
 

@@ -1,4 +1,4 @@
-"""The stock screens' site and item menus: active ones, and retired ones the ledger holds."""
+"""The stock screens' site and item menus: active ones, and inactive ones the ledger holds."""
 
 from sqlalchemy import func, select
 
@@ -20,10 +20,11 @@ def choices(model, order: tuple, ledger_column, held: bool, mark: str) -> list[t
     return [(row_id, name if active else f"{name} ({mark})") for row_id, name, active in rows]
 
 
-def site_choices() -> list[tuple[int, str]]:
-    """Return the active sites, by name, for the site menus."""
-    sites = select(Site.id, Site.name).where(Site.active.is_(True)).order_by(func.lower(Site.name))
-    return [tuple(row) for row in db.session.execute(sites)]
+def site_choices(held: bool = False) -> list[tuple[int, str]]:
+    """Return the active sites by name for the site menus; with ``held``, also the inactive
+    sites whose stock the ledger holds or held, marked "(inactive)"."""
+    order = (func.lower(Site.name), Site.id)
+    return choices(Site, order, StockBalance.site_id, held, "inactive")
 
 
 def item_choices(held: bool = False) -> list[tuple[int, str]]:

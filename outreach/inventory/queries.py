@@ -127,6 +127,12 @@ def ledger_started_at() -> datetime | None:
     return db.session.scalar(query)
 
 
+def site_holds_stock(site_id: int) -> bool:
+    """Tell whether a site has stock on hand (or owes some) of any item or lot."""
+    held = StockBalance.site_id == site_id, StockBalance.on_hand != 0
+    return db.session.scalar(select(StockBalance.site_id).where(*held).limit(1)) is not None
+
+
 def find_lot(item_id: int, lot_number: str) -> StockLot | None:
     """Return an item's lot by its number, if recorded."""
     query = select(StockLot).where(StockLot.item_id == item_id, StockLot.lot_number == lot_number)

@@ -91,7 +91,7 @@ def stock_receive(
     """Record stock received at a site, today or on an earlier day (a new lot is recorded
     with its expiry)."""
     checks = Checks()
-    site = checks.run(checked_site, site_id, "site_id")
+    site = checks.run(checked_site, site_id, "site_id", incoming=True)
     item = checks.run(checked_item, item_id, incoming=True)
     quantity = checks.run(checked_quantity, quantity, "quantity", what="how many were received")
     receipt = checks.run(lot_for_receipt, item, lot_number, expires_on) if item else None
@@ -150,7 +150,7 @@ def stock_transfer(
     """Move stock from one site to another: a pair of movements in one transaction."""
     checks = Checks()
     source = checks.run(checked_site, from_site_id, "from_site_id")
-    target = checks.run(checked_site, to_site_id, "to_site_id")
+    target = checks.run(checked_site, to_site_id, "to_site_id", incoming=True)
     if source and target and source.id == target.id:
         checks.refuse("to_site_id", "Choose a different site to move the stock to.")
     item = checks.run(checked_item, item_id)

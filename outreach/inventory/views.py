@@ -48,7 +48,7 @@ def home_warnings() -> queries.StockWarnings | None:
 def index():
     """Show stock on hand by site and item, with lots and expiry, and the warnings."""
     form = StockFilterForm(request.args)
-    form.site_id.choices = [("", "All sites"), *menus.site_choices()]
+    form.site_id.choices = [("", "All sites"), *menus.site_choices(held=True)]
     rows = queries.buckets(form.site_id.data)
     return render_template(
         "inventory/index.html",
@@ -62,10 +62,16 @@ def index():
 def new_form(form_class: type[StockForm]) -> StockForm:
     """Return a stock form with its menus, filled on a GET from the link that opened it.
 
-    Forms taking stock out or counting it also offer retired items the ledger holds.
+    Forms taking stock out or counting it also offer the inactive sites and retired items the
+    ledger holds; stock only goes into active sites.
     """
     form = form_class()
-    form.fill_choices(menus.site_choices(), menus.item_choices(held=not form.incoming))
+    held = not form.incoming
+    form.fill_choices(
+        sites=menus.site_choices(held=held),
+        items=menus.item_choices(held=held),
+        destinations=menus.site_choices() if "to_site_id" in form else [],
+    )
     if request.method == "GET":
         for name in ("site_id", "from_site_id", "to_site_id", "item_id"):
             if name in form and request.args.get(name):
@@ -252,7 +258,7 @@ def write_off():
 def movements():
     """Browse the ledger with filters and paging, newest first."""
     form = MovementFilterForm(request.args)
-    form.fill_choices(menus.site_choices(), menus.item_choices(held=True))
+    form.fill_choices(menus.site_choices(held=True), menus.item_choices(held=True))
     rows, total, page, pages = [], 0, 1, 1
     if form.validate():
         filters = history.MovementFilters(

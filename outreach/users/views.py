@@ -8,6 +8,7 @@ from outreach.auth.models import UserSession
 from outreach.auth.sessions import live_sessions
 from outreach.extensions import db
 from outreach.idempotency import commit_once, earlier_submission
+from outreach.inventory.queries import site_holds_stock
 from outreach.security import Permission, permission_required
 from outreach.users import services
 from outreach.users.forms import ConfirmForm, SiteForm, UserCreateForm, UserRoleForm
@@ -15,6 +16,10 @@ from outreach.users.models import Role, Site, SiteKind, User
 from outreach.users.queries import all_sites, all_users, site_choices
 
 blueprint = Blueprint("users", __name__, url_prefix="/admin")
+STRANDED_STOCK = (
+    "{site} still has stock on the ledger: a supervisor can move it to another site, "
+    "count it or write it off on the Stock page."
+)
 
 
 @blueprint.route("/users")
@@ -178,6 +183,7 @@ def site_create():
 def site_edit(site_id: int):
     """Rename, change the kind of, or deactivate a site."""
     site = db.get_or_404(Site, site_id)
+    was_active = site.active
     form = SiteForm(obj=site)
     if form.validate_on_submit():
         try:
@@ -192,6 +198,8 @@ def site_edit(site_id: int):
         else:
             db.session.commit()
             flash(f"Site {site.name} is saved.", "success")
+            if was_active and not site.active and site_holds_stock(site.id):
+                flash(STRANDED_STOCK.format(site=site.name), "warning")
             return redirect(url_for("users.sites"))
     return render_template(
         "users/site_form.html", form=form, site=site
