@@ -438,6 +438,7 @@ def test_month_figures_list_retired_items_only_with_stock_or_movement(stock):
 
 def test_month_figures_follow_edited_encounters_into_their_month(stock):
     office, box = stock["office"], stock["box"]
+    receive(stock, office, stock["kit"], 1, "LOT123", soon(90))
     march = datetime(2026, 3, 10, 12, tzinfo=UTC)
     encounter = log(stock, office, {box: 6}, when=march)
     edit(encounter, office, {box: 4})
@@ -488,6 +489,21 @@ def test_a_known_lot_keeps_its_expiry(stock):
         receive(stock, office, kit, 5, "AB12", soon(31))
     assert refused.value.field == "expires_on"
     assert on_hand(office, kit, "AB12") == 10
+
+
+def test_encounters_do_not_start_the_ledger(stock):
+    office, van, box = stock["office"], stock["van"], stock["box"]
+    early = factories.make_encounter(stock["w"], office, supplies={box: 3})
+    sent = statements_of(lambda: hooks.on_encounter_change(early, "create"))
+    rest = [statement.split()[0] for statement in sent if "pg_advisory_xact_lock" not in statement]
+    assert rest == ["SELECT"], "the shelf read tells the ledger has not started: no INSERT"
+    assert queries.ledger_started_at() is None and queries.stock_warnings().negative == []
+
+    receive(stock, office, box, 10)
+    later = log(stock, van, {box: 2})
+    assert [line.quantity for line in lines_of(later)] == [-2], "a site without stock, after"
+    edit(early, office, {box: 5})
+    assert lines_of(early) == [] and on_hand(office, box) == 10, "saved before: not followed"
 
 
 def test_encounters_from_before_the_ledger_move_no_stock_when_edited(stock):

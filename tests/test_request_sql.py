@@ -16,6 +16,7 @@ from outreach.encounters.models import Encounter, EncounterService, EncounterSup
 from outreach.extensions import db
 from outreach.idempotency import IdempotencyKey
 from outreach.inventory.models import StockMovement
+from outreach.inventory.services import stock_receive
 from outreach.pipeline import pipelined
 from outreach.users.models import Site
 from tests import factories
@@ -134,11 +135,13 @@ def test_the_participant_page_runs_six_statements_whatever_the_history(app, clie
 
 
 def saving_form(worker):
-    """Return a known participant's encounter form with three supply lines and two services."""
+    """Return a known participant's encounter form with three supply lines and two services,
+    once the program keeps stock (a receipt elsewhere has started the ledger)."""
     site = factories.make_site()
     items = [factories.make_item(name=f"Item {number}") for number in range(3)]
     participant = factories.make_participant()
     factories.make_encounter(worker, site, participant)
+    stock_receive(site_id=factories.make_site().id, item_id=items[0].id, quantity=1, by=worker)
     db.session.commit()
     return participant, encounter_form(
         {"site": site},

@@ -132,10 +132,16 @@ def fefo_plan(balances: list[LotBalance], quantity: int, day: date) -> dict[int 
 
 
 def distribute(encounter: Encounter, quantities: dict[int, int]) -> list[StockMovement]:
-    """Record packs of items as handed out at the encounter's site: one read, one INSERT."""
+    """Record packs of items as handed out at the encounter's site: one read, one INSERT.
+
+    Nothing is recorded before the ledger starts (its first receipt or count): a program
+    that keeps no stock gets no negative stock. The same read tells.
+    """
     if not quantities:
         return []
     shelf = queries.lot_balances_for_items(encounter.site_id, quantities)
+    if shelf is None:
+        return []
     recorded_by_id = acting_user_id()
     movements = [
         line

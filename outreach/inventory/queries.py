@@ -73,14 +73,25 @@ class LotBalance:
 
 @cache
 def lot_balances_statement() -> Select:
-    """Build (once) the running balances by lot of ``item_ids`` at ``site_id``."""
+    """Build (once) the running balances by lot of ``item_ids`` at ``site_id``, each row led by
+    whether the ledger has started (any balance at all); one row of NULLs after it when there
+    are none here."""
+    ledger = select(select(StockBalance.lot_key).exists().label("started")).subquery("ledger")
+    here = and_(
+        StockBalance.site_id == bindparam("site_id"),
+        StockBalance.item_id.in_(bindparam("item_ids", expanding=True)),
+    )
     return (
-        select(StockBalance.item_id, StockBalance.lot_id, StockLot.expires_on, StockBalance.on_hand)
-        .outerjoin(StockLot, StockLot.id == StockBalance.lot_id)
-        .where(
-            StockBalance.site_id == bindparam("site_id"),
-            StockBalance.item_id.in_(bindparam("item_ids", expanding=True)),
+        select(
+            ledger.c.started,
+            StockBalance.item_id,
+            StockBalance.lot_id,
+            StockLot.expires_on,
+            StockBalance.on_hand,
         )
+        .select_from(ledger)
+        .outerjoin(StockBalance, here)
+        .outerjoin(StockLot, StockLot.id == StockBalance.lot_id)
         .order_by(
             StockBalance.item_id,
             StockLot.expires_on.is_(None),
@@ -90,12 +101,19 @@ def lot_balances_statement() -> Select:
     )
 
 
-def lot_balances_for_items(site_id: int, item_ids: Iterable[int]) -> dict[int, list[LotBalance]]:
-    """Return each item's stock at a site by lot (earliest expiry first, no lot last), one query."""
+def lot_balances_for_items(
+    site_id: int, item_ids: Iterable[int]
+) -> dict[int, list[LotBalance]] | None:
+    """Return each item's stock at a site by lot (earliest expiry first, no lot last), or None
+    before the ledger has started (its first receipt or count): one query."""
     parameters = {"site_id": site_id, "item_ids": list(item_ids)}
+    rows = sql.execute(lot_balances_statement(), parameters).all()
+    if not rows[0].started:
+        return None
     balances: dict[int, list[LotBalance]] = {}
-    for item_id, lot_id, expires_on, on_hand in sql.execute(lot_balances_statement(), parameters):
-        balances.setdefault(item_id, []).append(LotBalance(lot_id, expires_on, on_hand))
+    for _, item_id, lot_id, expires_on, on_hand in rows:
+        if item_id is not None:
+            balances.setdefault(item_id, []).append(LotBalance(lot_id, expires_on, on_hand))
     return balances
 
 
@@ -122,7 +140,8 @@ def has_lines(encounter_id: int) -> bool:
 
 
 def ledger_started_at() -> datetime | None:
-    """Return when the ledger's first line was written, or None for an empty ledger."""
+    """Return when the ledger's first line (a receipt or a count) was written, or None for an
+    empty ledger: encounters do not start it."""
     query = select(StockMovement.recorded_at).order_by(StockMovement.id).limit(1)
     return db.session.scalar(query)
 
