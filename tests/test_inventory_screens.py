@@ -389,6 +389,11 @@ def test_command_line_lists_stock_and_warnings(app, shelf):
     assert runner.invoke(args=["stock", "on-hand", "--site", "Nowhere"]).exit_code == 1
     warned = runner.invoke(args=["stock", "warnings"])
     assert warned.exit_code == 1 and "expiry: Naloxone nasal kit lot EXP001" in warned.output
+    for days in ("99999999", "-1"):
+        refused = runner.invoke(args=["stock", "warnings", "--days", days])
+        assert refused.exit_code == 2, refused.exception
+        assert "'--days': " in refused.output and "0<=x<=3650" in refused.output
+    assert runner.invoke(args=["stock", "warnings", "--days", "3650"]).exit_code == 1
 
 
 def test_logging_and_editing_an_encounter_on_screen_moves_stock(client, login_as, shelf):

@@ -13,6 +13,8 @@ from outreach.users.models import Site
 from outreach.users.queries import site_id_named
 
 stock_cli = AppGroup("stock", help="Show stock on hand and stock warnings; check balances.")
+#: The longest expiry window ``warnings --days`` takes: ten years, past any shelf life.
+EXPIRY_DAYS_MAX = 3650
 
 
 @stock_cli.command("on-hand")
@@ -37,7 +39,11 @@ def on_hand(site_name: str | None) -> None:
 
 
 @stock_cli.command("warnings")
-@click.option("--days", type=int, help="Expiry window (default STOCK_EXPIRY_WARNING_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(0, EXPIRY_DAYS_MAX),
+    help=f"Expiry window, 0 to {EXPIRY_DAYS_MAX} (default STOCK_EXPIRY_WARNING_DAYS).",
+)
 def warnings(days: int | None) -> None:
     """List low stock, expiring lots and negative stock; exit 1 when there is any."""
     found = stock_warnings(days=days)
