@@ -2,9 +2,13 @@
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from outreach.auth.passwords import hash_password
+from outreach.dbtypes import utcnow
 from outreach.extensions import db
+from outreach.inventory.checks import QUANTITY_MAX
+from outreach.inventory.services import stock_receive
 from outreach.supplies.models import SupplyItem
 from outreach.users.models import Role, Site, User
 
@@ -101,3 +105,23 @@ def reference_data(rng: random.Random) -> Reference:
     db.session.commit()
     db.session.close()
     return reference
+
+
+def stock_the_shelves(reference: Reference) -> None:
+    """Receive every item at every site, so saves write their stock lines as in a program
+    that keeps stock (an encounter does not start the ledger)."""
+    supervisor = db.session.get(User, reference.supervisor_id)
+    expires_on = (utcnow() + timedelta(days=730)).date()
+    for site_id, _ in reference.sites:
+        for item_id, _ in reference.items:
+            item = db.session.get(SupplyItem, item_id)
+            stock_receive(
+                site_id=site_id,
+                item_id=item_id,
+                quantity=QUANTITY_MAX,
+                by=supervisor,
+                lot_number="BENCH1" if item.lot_tracked else None,
+                expires_on=expires_on if item.lot_tracked else None,
+            )
+    db.session.commit()
+    db.session.close()

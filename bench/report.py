@@ -174,10 +174,11 @@ def render(results: list[BackendResult], samples: int, servers: dict[str, str], 
         "SQLite, `COPY` on PostgreSQL), then `VACUUM (ANALYZE)` and `CHECKPOINT` (PostgreSQL, "
         "so the bulk load's dirty pages are not written out while requests are timed) or "
         "`ANALYZE` and "
-        "`PRAGMA optimize` (SQLite). Not seeded: the stock ledger (`stock_movements`, "
-        "`stock_lots`), referrals and MI notes start empty (saving an encounter reads the "
-        "running stock balances, a few rows whatever the ledger's length, so an empty ledger "
-        "does not flatter it).",
+        "`PRAGMA optimize` (SQLite). The stock ledger starts with one receipt of every item "
+        "at every site, through the inventory service, so a save reads the running stock "
+        "balances and writes its distributed lines as in a program that keeps stock (the "
+        "balances are a few rows whatever the ledger's length). Referrals and MI notes start "
+        "empty.",
         "- **Server time.** `time.perf_counter()` around the application's WSGI call, for "
         "requests made through Flask's test client logged in as a worker: routing, the login "
         "gate, form checks, every SQL statement, the commit, the template and the response "

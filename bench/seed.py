@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from bench.loaders import CopyLoader, Loader
-from bench.reference import reference_data
+from bench.reference import reference_data, stock_the_shelves
 from bench.stream import Stream
 from outreach.extensions import db
 
@@ -121,6 +121,7 @@ def seed(encounters: int, rng_seed: int, progress: Callable[[str], None]) -> See
                     f"(SELECT max(id) FROM {table}))"
                 )
             connection.commit()
+    stock_the_shelves(reference)
     seeded = Seeded(
         encounters=encounters,
         participants=participants,
