@@ -199,6 +199,89 @@ def assert_touch_targets(page: Page) -> None:
     assert not small, f"Touch targets under {MIN_TARGET}px on {page.url}:\n" + "\n".join(small)
 
 
+#: WCAG 1.4.11: a focus ring needs 3:1 against the colours next to it.
+MIN_RING_CONTRAST = 3.0
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  window.seenFocusStops = window.seenFocusStops || new WeakSet();
+  if (window.seenFocusStops.has(el)) return null;
+  window.seenFocusStops.add(el);
+  // A see-through control (a ruler chip's radio) has its ring drawn on its label.
+  const host = getComputedStyle(el).opacity === "0" ? el.closest("label") || el : el;
+  const style = getComputedStyle(host);
+  const rgba = (text) => {
+    const v = (text.match(/[\\d.]+/g) || []).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((x) => {
+      x /= 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (high + 0.05) / (low + 0.05);
+  };
+  const backdrop = (start) => {
+    const layers = [];
+    for (let e = start; e; e = e.parentElement) {
+      const colour = rgba(getComputedStyle(e).backgroundColor);
+      if (colour[3] > 0) layers.push(colour);
+      if (colour[3] >= 1) break;
+    }
+    return layers.reverse().reduce(
+      (under, [r, g, b, a]) => [r * a + under[0] * (1 - a), g * a + under[1] * (1 - a),
+                                b * a + under[2] * (1 - a)], [255, 255, 255]);
+  };
+  const width = parseFloat(style.outlineWidth) || 0;
+  const name = (el.innerText || el.getAttribute("aria-label") || el.name || el.id || "")
+    .trim().slice(0, 40);
+  const stop = `${el.tagName.toLowerCase()} "${name}"`;
+  if (style.outlineStyle === "none" || width < 2) return { stop, ratio: 0 };
+  // What is behind the ring on each side: the gap of the offset and the ring's outer edge.
+  const reach = (parseFloat(style.outlineOffset) || 0) + width / 2;
+  const box = host.getBoundingClientRect();
+  const middleX = (box.left + box.right) / 2;
+  const middleY = (box.top + box.bottom) / 2;
+  const points = [[box.left - reach, middleY], [box.right + reach, middleY],
+                  [middleX, box.top - reach], [middleX, box.bottom + reach]];
+  const ring = rgba(style.outlineColor);
+  let ratio = Infinity;
+  for (const [x, y] of points) {
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+    const behind = document.elementsFromPoint(x, y).find((e) => e !== host && !host.contains(e));
+    if (behind) ratio = Math.min(ratio, contrast(ring, backdrop(behind)));
+  }
+  return { stop, ratio: Number.isFinite(ratio) ? ratio : null };
+}"""
+
+
+def focus_ring_contrasts(page: Page, limit: int = 80) -> list[tuple[str, float | None]]:
+    """Tab through the page from the top; return each stop with its focus ring's contrast."""
+    page.evaluate("() => { document.activeElement.blur(); window.seenFocusStops = null; }")
+    rings = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        found = page.evaluate(FOCUS_RING)
+        if found is None:
+            break
+        rings.append((found["stop"], found["ratio"]))
+    return rings
+
+
+def assert_focus_rings(page: Page) -> None:
+    """Fail listing every keyboard stop whose focus ring is missing or under 3:1 around it."""
+    weak = [
+        f"{stop}: {ratio:.2f}:1"
+        for stop, ratio in focus_ring_contrasts(page)
+        if ratio is not None and ratio < MIN_RING_CONTRAST
+    ]
+    assert not weak, f"Focus rings under {MIN_RING_CONTRAST}:1 on {page.url}:\n" + "\n".join(weak)
+
+
 def assert_no_horizontal_scroll(page: Page) -> None:
     """Fail when the page is wider than the window."""
     width, window = page.evaluate(

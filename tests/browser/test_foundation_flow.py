@@ -1,4 +1,4 @@
-"""A day with the foundation in a tablet browser: first login, users, sites, idle warning."""
+"""A tablet day with the foundation: first login, users, sites, idle warning, focus, audit log."""
 
 import re
 
@@ -8,8 +8,10 @@ from tests.browser.conftest import (
     DESKTOP,
     TABLET,
     assert_accessible,
+    assert_focus_rings,
     assert_no_horizontal_scroll,
     assert_touch_targets,
+    focus_ring_contrasts,
     log_in,
     make_user_in,
 )
@@ -148,6 +150,19 @@ def test_idle_warning_lets_a_worker_stay_logged_in(live_server_factory, page):
     page.goto(f"{server.url}/")
     expect(page).to_have_url(f"{server.url}/")
     expect(page.get_by_role("heading", name="Hello, wanda")).to_be_visible()
+
+
+def test_focus_rings_stand_out_on_the_dark_header_and_the_page(live_server, page):
+    make_user_in(live_server.app, "admin", "ada", TEST_PASSWORD)
+    log_in(page, live_server.url, "ada", TEST_PASSWORD)
+
+    stops = [stop for stop, _ in focus_ring_contrasts(page)]
+    for control in ('a "Skip to content"', 'a "Home"', 'a "Audit log"', 'button "Log out"'):
+        assert control in stops, stops
+    assert_focus_rings(page)
+
+    page.goto(f"{live_server.url}/admin/users")
+    assert_focus_rings(page)
 
 
 def test_home_and_users_fit_the_window_on_tablet_and_desktop(live_server, page):
