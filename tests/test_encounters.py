@@ -1,5 +1,6 @@
 """Logging encounters: participants by code, supplies, validation, idempotency, edits."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 
 from outreach.audit.models import AuditEvent
 from outreach.clients.models import Participant
+from outreach.clients.services import recipe_set
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter, EncounterService, EncounterSupply
 from outreach.encounters.queries import participant_history
@@ -103,6 +105,29 @@ def test_the_code_is_never_stored(app, client, login_as, setting):
     assert "MA0785" not in participant.code_hash
     events = " ".join(db.session.scalars(select(AuditEvent.data)))
     assert "MA0785" not in events and participant.card_code not in events
+
+
+def answer_input(page: str, key: str) -> str:
+    """Return the <input> tag of one code answer on a page."""
+    found = re.search(rf'<input[^>]*name="answer_{key}"[^>]*>', page)
+    assert found, f"no answer_{key} input"
+    return found.group(0)
+
+
+def test_number_answers_bring_up_the_number_keyboard(client, login_as, setting):
+    recipe_set(name="extended")
+    worker = login_as("worker")
+    encounter = factories.make_encounter(worker, setting["site"])
+    db.session.commit()
+    for path in ("/encounters/new", f"/encounters/{encounter.id}/edit", "/participants/find"):
+        page = client.get(path).get_data(as_text=True)
+        for key, digits in (("birth_day", 2), ("birth_month", 2), ("birth_year_2", 4)):
+            tag = answer_input(page, key)
+            assert 'inputmode="numeric"' in tag, (path, tag)
+            assert f'maxlength="{digits}"' in tag, (path, tag)
+            assert 'pattern="[0-9]*"' in tag, (path, tag)
+        for key in ("mother_first_name_2", "own_first_name_2"):
+            assert "inputmode" not in answer_input(page, key), path
 
 
 def test_same_answers_find_the_same_participant(client, login_as, setting):

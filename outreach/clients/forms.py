@@ -3,7 +3,7 @@
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
-from outreach.clients.codes import PARTS
+from outreach.clients.codes import PARTS, PartKind
 from outreach.clients.models import AgeBand, Gender, Race, Substance
 from outreach.clients.services import Demographics
 from outreach.users.forms import CheckboxesField
@@ -53,14 +53,28 @@ def yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
+#: Code parts answered with a number, and the most digits each takes (a year: 1985 or 85).
+NUMBER_ANSWER_DIGITS = {PartKind.DAY: 2, PartKind.MONTH: 2, PartKind.YEAR: 4}
+
+
 def answer_field(key: str) -> StringField:
     """Return the text field for one code recipe part (never stored)."""
     part = PARTS[key]
+    render_kw = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+    if part.kind in NUMBER_ANSWER_DIGITS:
+        # A tablet shows its number keyboard; the codes module still checks the answer.
+        render_kw = {
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "inputmode": "numeric",
+            "pattern": "[0-9]*",
+            "maxlength": NUMBER_ANSWER_DIGITS[part.kind],
+        }
     return StringField(
         part.label,
         validators=[Optional(), Length(max=40)],
         description=part.hint,
-        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+        render_kw=render_kw,
     )
 
 

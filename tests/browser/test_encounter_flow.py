@@ -44,6 +44,10 @@ def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
     assert when["width"] >= 0.8 * page.locator("fieldset:has(#occurred_at)").bounding_box()["width"]
 
     page.get_by_label("New participant").check()
+    # Numbers bring up the number keyboard; letters keep the letter keyboard.
+    expect(page.get_by_label("Birth month")).to_have_attribute("inputmode", "numeric")
+    expect(page.get_by_label("Birth year", exact=True)).to_have_attribute("inputmode", "numeric")
+    expect(page.get_by_label("Mother's first name")).not_to_have_attribute("inputmode", "numeric")
     page.get_by_label("Mother's first name").fill("Maria")
     page.get_by_label("Birth month").fill("7")
     page.get_by_label("Birth year", exact=True).fill("1985")
