@@ -134,6 +134,8 @@ def test_idle_warning_lets_a_worker_stay_logged_in(live_server_factory, page):
     server = live_server_factory(SESSION_IDLE_MINUTES=1, SESSION_WARNING_SECONDS=55)
     make_user_in(server.app, "worker", "wanda", TEST_PASSWORD)
     log_in(page, server.url, "wanda", TEST_PASSWORD)
+    home = page.get_by_role("navigation", name="Main").get_by_role("link", name="Home")
+    home.focus()
 
     dialog = page.get_by_role("alertdialog", name="Still there?")
     expect(dialog).to_be_visible(timeout=10_000)
@@ -141,11 +143,21 @@ def test_idle_warning_lets_a_worker_stay_logged_in(live_server_factory, page):
     stay = dialog.get_by_role("button", name="Stay logged in")
     expect(stay).to_be_focused()
     assert_accessible(page)
+    assert_touch_targets(page)
+
+    # The page behind the dialog is out of reach: the keyboard stays on the dialog's button.
+    expect(page.locator("header[inert]")).to_have_count(1)
+    expect(page.locator("main[inert]")).to_have_count(1)
+    for key in ("Tab", "Tab", "Shift+Tab", "Shift+Tab"):
+        page.keyboard.press(key)
+        expect(stay).to_be_focused()
 
     with page.expect_response(re.compile(r"/auth/keepalive$")) as keepalive:
         stay.click()
     assert keepalive.value.ok
     expect(dialog).to_be_hidden()
+    expect(page.locator("[inert]")).to_have_count(0)
+    expect(home).to_be_focused()
 
     page.goto(f"{server.url}/")
     expect(page).to_have_url(f"{server.url}/")

@@ -1,5 +1,5 @@
-/* Outreach page behaviour: idle warning, keep-alive while typing, confirmations, no double
-   submit, and a warning before leaving a form with unsaved input. */
+/* Outreach page behaviour: an idle warning that holds focus, keep-alive while typing,
+   confirmations, no double submit, and a warning before leaving a form with unsaved input. */
 (function () {
   "use strict";
 
@@ -30,6 +30,38 @@
     return minutes + ":" + seconds;
   }
 
+  var FOCUSABLE =
+    "a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]";
+
+  /* Make everything on the page but the dialog inert (unreachable by Tab, taps, or screen
+     readers) while it shows, and live again when it hides. */
+  function setPageInert(dialog, inert) {
+    Array.prototype.forEach.call(document.body.children, function (element) {
+      if (element !== dialog && element.tagName !== "SCRIPT") {
+        element.toggleAttribute("inert", inert);
+      }
+    });
+  }
+
+  /* Keep Tab and Shift+Tab cycling inside the open dialog, also where inert is not supported. */
+  function trapTab(dialog, event) {
+    if (dialog.hidden || event.key !== "Tab") { return; }
+    var stops = Array.prototype.filter.call(dialog.querySelectorAll(FOCUSABLE), function (el) {
+      return el.tabIndex >= 0 && el.getClientRects().length > 0;
+    });
+    if (!stops.length) { return; }
+    var first = stops[0];
+    var last = stops[stops.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (!inside || document.activeElement === first)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (!inside || document.activeElement === last)) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
   function setUpIdleWarning() {
     var body = document.body;
     var idle = parseInt(body.dataset.idleSeconds || "0", 10);
@@ -41,6 +73,25 @@
     var lastActivity = Date.now();
     /* The server records page views at most every 20 s, so count from 20 s earlier. */
     var lastPing = Date.now() - 20000;
+    /* What had focus before the dialog took it, to give it back when the dialog hides. */
+    var focusBefore = null;
+
+    function showDialog() {
+      focusBefore = document.activeElement;
+      setPageInert(dialog, true);
+      dialog.hidden = false;
+      stay.focus();
+    }
+
+    function hideDialog() {
+      if (dialog.hidden) { return; }
+      dialog.hidden = true;
+      setPageInert(dialog, false);
+      if (focusBefore && focusBefore !== document.body && document.contains(focusBefore)) {
+        focusBefore.focus();
+      }
+      focusBefore = null;
+    }
 
     function secondsLeft() {
       return Math.round(idle - (Date.now() - lastPing) / 1000);
@@ -52,7 +103,7 @@
       });
       lastActivity = Date.now();
       lastPing = Date.now();
-      dialog.hidden = true;
+      hideDialog();
     }
 
     function onActivity() {
@@ -65,6 +116,7 @@
       document.addEventListener(name, onActivity, { passive: true });
     });
     stay.addEventListener("click", refresh);
+    document.addEventListener("keydown", function (event) { trapTab(dialog, event); });
 
     window.setInterval(function () {
       var left = secondsLeft();
@@ -76,7 +128,7 @@
         goToLogin(body.dataset.loginUrl);
       } else if (left <= warnBefore) {
         countdown.textContent = formatSeconds(left);
-        if (dialog.hidden) { dialog.hidden = false; stay.focus(); }
+        if (dialog.hidden) { showDialog(); }
       }
     }, 1000);
   }
