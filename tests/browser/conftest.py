@@ -204,6 +204,9 @@ MIN_RING_CONTRAST = 3.0
 FOCUS_RING = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  // A date field takes several Tabs (day, month, year): the same element again is no new stop.
+  if (el === window.lastFocusStop) return { stop: null };
+  window.lastFocusStop = el;
   window.seenFocusStops = window.seenFocusStops || new WeakSet();
   if (window.seenFocusStops.has(el)) return null;
   window.seenFocusStops.add(el);
@@ -237,8 +240,9 @@ FOCUS_RING = """() => {
                                 b * a + under[2] * (1 - a)], [255, 255, 255]);
   };
   const width = parseFloat(style.outlineWidth) || 0;
-  const name = (el.innerText || el.getAttribute("aria-label") || el.name || el.id || "")
-    .trim().slice(0, 40);
+  const labelledBy = document.getElementById(el.getAttribute("aria-labelledby"));
+  const label = labelledBy ? labelledBy.textContent : el.getAttribute("aria-label");
+  const name = (label || el.innerText || el.name || el.id || "").trim().slice(0, 40);
   const stop = `${el.tagName.toLowerCase()} "${name}"`;
   if (style.outlineStyle === "none" || width < 2) return { stop, ratio: 0 };
   // What is behind the ring on each side: the gap of the offset and the ring's outer edge.
@@ -261,14 +265,18 @@ FOCUS_RING = """() => {
 
 def focus_ring_contrasts(page: Page, limit: int = 80) -> list[tuple[str, float | None]]:
     """Tab through the page from the top; return each stop with its focus ring's contrast."""
-    page.evaluate("() => { document.activeElement.blur(); window.seenFocusStops = null; }")
+    page.evaluate(
+        "() => { document.activeElement.blur(); window.seenFocusStops = window.lastFocusStop"
+        " = null; }"
+    )
     rings = []
     for _ in range(limit):
         page.keyboard.press("Tab")
         found = page.evaluate(FOCUS_RING)
         if found is None:
             break
-        rings.append((found["stop"], found["ratio"]))
+        if found["stop"] is not None:
+            rings.append((found["stop"], found["ratio"]))
     return rings
 
 

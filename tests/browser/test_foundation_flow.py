@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from outreach.audit.services import record
+from outreach.extensions import db
 from tests.browser.conftest import (
     DESKTOP,
     TABLET,
@@ -175,6 +177,40 @@ def test_focus_rings_stand_out_on_the_dark_header_and_the_page(live_server, page
 
     page.goto(f"{live_server.url}/admin/users")
     assert_focus_rings(page)
+
+
+def test_a_wide_audit_log_scrolls_by_keyboard_on_a_tablet(live_server, page):
+    make_user_in(live_server.app, "admin", "administrator", TEST_PASSWORD)
+    with live_server.app.app_context():
+        for _ in range(5):
+            record(
+                "settings.code_recipe", "setting", "code_recipe", {"from": "neo", "to": "extended"}
+            )
+            record("mi_note.read_journey", "participant", 123456)
+            record("supply_item.create", "supply_item", 12)
+        db.session.commit()
+    log_in(page, live_server.url, "administrator", TEST_PASSWORD)
+
+    page.goto(f"{live_server.url}/admin/audit")
+    expect(page.get_by_role("cell", name="mi_note.read_journey").first).to_be_visible()
+    assert_accessible(page)
+    events = page.get_by_role("region", name="Audit events, newest first")
+    expect(events).to_have_attribute("tabindex", "0")
+    # The box is a tab stop with a visible ring.
+    stops = [stop for stop, _ in focus_ring_contrasts(page)]
+    assert 'div "Audit events, newest first"' in stops, stops
+    assert_focus_rings(page)
+    assert_touch_targets(page)
+    assert_no_horizontal_scroll(page)
+
+    events.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.table-wrap').scrollLeft > 0")
+
+    # Where the table fits, the box is no tab stop of its own.
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator(".table-wrap[tabindex]")).to_have_count(0)
+    expect(page.get_by_role("region", name="Audit events, newest first")).to_have_count(0)
 
 
 def test_home_and_users_fit_the_window_on_tablet_and_desktop(live_server, page):

@@ -1,5 +1,6 @@
 /* Outreach page behaviour: an idle warning that holds focus, keep-alive while typing,
-   confirmations, no double submit, and a warning before leaving a form with unsaved input. */
+   confirmations, no double submit, a warning before leaving a form with unsaved input, and
+   tables that scroll sideways by keyboard. */
 (function () {
   "use strict";
 
@@ -168,10 +169,49 @@
     });
   }
 
+  /* A table wider than its box scrolls sideways, which a keyboard cannot do unless the box
+     takes focus: while it scrolls, make it a focusable region named by the table's caption. */
+  function setUpScrollingTables() {
+    var wraps = Array.prototype.slice.call(document.querySelectorAll(".table-wrap"));
+    if (!wraps.length) { return; }
+    wraps.forEach(function (wrap, index) {
+      var caption = wrap.querySelector("caption");
+      if (caption && !caption.id) { caption.id = "table-caption-" + (index + 1); }
+    });
+
+    function update() {
+      wraps.forEach(function (wrap) {
+        var caption = wrap.querySelector("caption");
+        if (wrap.scrollWidth > wrap.clientWidth) {
+          wrap.setAttribute("tabindex", "0");
+          wrap.setAttribute("role", "region");
+          if (caption) {
+            wrap.setAttribute("aria-labelledby", caption.id);
+          } else {
+            wrap.setAttribute("aria-label", "Table, scrolls sideways");
+          }
+        } else {
+          ["tabindex", "role", "aria-labelledby", "aria-label"].forEach(function (name) {
+            wrap.removeAttribute(name);
+          });
+        }
+      });
+    }
+
+    update();
+    if ("ResizeObserver" in window) {
+      var observer = new ResizeObserver(update);
+      wraps.forEach(function (wrap) { observer.observe(wrap); });
+    } else {
+      window.addEventListener("resize", update);
+    }
+  }
+
   window.Outreach = { csrfToken: csrfToken };
   document.addEventListener("DOMContentLoaded", function () {
     setUpIdleWarning();
     setUpForms();
     setUpUnsavedWarning();
+    setUpScrollingTables();
   });
 })();
