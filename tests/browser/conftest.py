@@ -33,7 +33,9 @@ TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
 #: The smallest comfortable touch target, in CSS pixels.
 MIN_TARGET = 44
-TOUCH_SELECTOR = "a, button, input, select, textarea, summary, label.chip"
+TOUCH_SELECTOR = (
+    'a, button, input, select, textarea, summary, label.chip, [tabindex]:not([tabindex="-1"])'
+)
 
 
 def browser_required() -> bool:
@@ -172,21 +174,23 @@ FIND_SMALL_TARGETS = """([selector, minimum]) => {
   const describe = (el) => {
     const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
     const name = (el.innerText || label || el.name || el.id || "").trim().slice(0, 40);
-    return el.tagName.toLowerCase() + (el.className ? "." + el.className.split(" ").join(".") : "")
+    const classes = (el.getAttribute("class") || "").trim();
+    return el.tagName.toLowerCase() + (classes ? "." + classes.split(/\\s+/).join(".") : "")
       + (name ? ` "${name}"` : "");
   };
-  for (const el of document.querySelectorAll(
-      selector.split(",").map((s) => `main ${s}, header ${s}`).join(", "))) {
+  for (const el of document.body.querySelectorAll(selector)) {
     if (el.type === "hidden" || !shown(el)) continue;
-    if (el.type === "checkbox" || el.type === "radio") {
-      const label = el.closest("label");
-      const height = label ? label.getBoundingClientRect().height : 0;
-      if (height < minimum - 0.5) small.push(`${describe(el)}: label ${Math.round(height)}px tall`);
-      continue;
+    let box = el.getBoundingClientRect();
+    let what = "";
+    if ((el.type === "checkbox" || el.type === "radio")
+        && (box.width < minimum - 0.5 || box.height < minimum - 0.5)) {
+      // A small box is fine when its label, which takes the tap too, is big enough.
+      const label = el.closest("label") || (el.labels && el.labels[0]);
+      box = label ? label.getBoundingClientRect() : box;
+      what = label ? "label " : "no label, box ";
     }
-    const box = el.getBoundingClientRect();
     if (box.width < minimum - 0.5 || box.height < minimum - 0.5) {
-      small.push(`${describe(el)}: ${Math.round(box.width)}×${Math.round(box.height)}`);
+      small.push(`${describe(el)}: ${what}${Math.round(box.width)}×${Math.round(box.height)}`);
     }
   }
   return small;
@@ -194,7 +198,7 @@ FIND_SMALL_TARGETS = """([selector, minimum]) => {
 
 
 def assert_touch_targets(page: Page) -> None:
-    """Fail listing every visible control in the header or main smaller than 44 by 44 CSS px."""
+    """Fail listing every visible control under 44×44 CSS px (a checkbox or radio: its label)."""
     small = page.evaluate(FIND_SMALL_TARGETS, [TOUCH_SELECTOR, MIN_TARGET])
     assert not small, f"Touch targets under {MIN_TARGET}px on {page.url}:\n" + "\n".join(small)
 

@@ -75,6 +75,12 @@ def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
     expect(history).to_contain_text("1 × Naloxone kit")
     expect(history).to_contain_text("hiv test")
 
+    history.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name=re.compile("^Encounter on"))).to_be_visible()
+    expect(page.get_by_role("link", name=card)).to_be_visible()
+    assert_accessible(page)
+    assert_touch_targets(page)
+
 
 def start_anonymous_encounter(live_server, page) -> None:
     """Log in as a worker and start an anonymous encounter with one naloxone kit."""
