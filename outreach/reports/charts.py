@@ -79,7 +79,13 @@ def trend_svg(figures: MonthlyFigures, key: str) -> str:
 def presentation_attributes(style: re.Match) -> str:
     """Turn ``style="fill: red; font-size: 6px"`` into ``fill="red" font-size="6px"``."""
     pairs = (part.split(":", 1) for part in style.group(1).split(";") if ":" in part)
-    return "".join(f' {name.strip()}="{escape(value.strip())}"' for name, value in pairs)
+    return "".join(f' {name.strip()}="{escape(css_value(name, value))}"' for name, value in pairs)
+
+
+def css_value(name: str, value: str) -> str:
+    """Return a style value, with a sans-serif fallback where ReportLab names Helvetica."""
+    value = value.strip()
+    return f"{value}, Arial, sans-serif" if name.strip() == "font-family" else value
 
 
 def trend_text(figures: MonthlyFigures, key: str) -> str:

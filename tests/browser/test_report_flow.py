@@ -32,6 +32,8 @@ def test_supervisor_downloads_the_monthly_pdf(live_server, page, tmp_path):
     expect(chart).to_be_visible()
     month_label = chart.locator("text").first
     assert month_label.evaluate("label => getComputedStyle(label).fontSize") == "6px"
+    family = month_label.evaluate("label => getComputedStyle(label).fontFamily")
+    assert family.endswith("sans-serif"), family
     bar_colours = chart.locator("rect[fill]").evaluate_all(
         "bars => bars.map(bar => getComputedStyle(bar).fill)"
     )
