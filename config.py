@@ -11,15 +11,23 @@ INSTANCE_DIR = Path(os.environ.get("OUTREACH_INSTANCE_DIR", BASE_DIR / "instance
 REQUIRED_SECRETS = ("SECRET_KEY", "CLIENT_CODE_KEY", "NOTES_KEY")
 
 
+#: The largest number setting: a hundred years in days. Larger day counts cannot be added to
+#: a date, and no setting needs more.
+SETTING_MAX = 36_500
+
+
 def env_int(name: str, default: int) -> int:
-    """Read a whole number from the environment."""
+    """Read a whole number from 0 to SETTING_MAX from the environment."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as error:
         raise RuntimeError(f"{name} must be a whole number, not {raw!r}.") from error
+    if not 0 <= value <= SETTING_MAX:
+        raise RuntimeError(f"{name} must be a whole number from 0 to {SETTING_MAX:,}, not {raw}.")
+    return value
 
 
 def env_bool(name: str, default: bool) -> bool:

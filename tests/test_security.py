@@ -373,3 +373,14 @@ def test_testing_settings_are_left_alone(monkeypatch, tmp_path):
     config.finish_settings(settings)
     assert settings == {"ENV_NAME": "testing", "SECRET_KEY": "test"}
     assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("raw", ["-1", "99999999", "ten"])
+def test_a_number_setting_out_of_range_stops_the_start_with_its_name(monkeypatch, raw):
+    from config import env_int
+
+    monkeypatch.setenv("STOCK_EXPIRY_WARNING_DAYS", raw)
+    with pytest.raises(RuntimeError, match="STOCK_EXPIRY_WARNING_DAYS must be a whole number"):
+        env_int("STOCK_EXPIRY_WARNING_DAYS", 60)
+    monkeypatch.setenv("STOCK_EXPIRY_WARNING_DAYS", "36500")
+    assert env_int("STOCK_EXPIRY_WARNING_DAYS", 60) == 36_500
