@@ -19,10 +19,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 ## run: install, migrate the SQLite database, make the first administrator, serve on :5000
+## (another port: make run PORT=5001)
+PORT ?= 5000
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask users ensure-admin
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## test: lint, then every test (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(VENV)/.installed-dev lint

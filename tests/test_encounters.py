@@ -479,3 +479,19 @@ def test_unasked_demographics_read_not_asked_alike(client, login_as):
     page = client.get(f"/participants/{participant.id}").get_data(as_text=True)
     assert "<dt>Gender</dt><dd>Not asked</dd>" in page
     assert "not asked" not in page
+
+
+def test_demographics_read_as_the_form_labels_them(client, login_as):
+    from outreach.clients.models import ParticipantRace, ParticipantSubstance
+
+    login_as("worker")
+    participant = factories.make_participant(gender="trans_woman", age_band="25_34")
+    participant.races = [ParticipantRace(race="hispanic_latino"), ParticipantRace(race="black")]
+    participant.substances = [ParticipantSubstance(substance="methamphetamine")]
+    db.session.commit()
+    page = client.get(f"/participants/{participant.id}").get_data(as_text=True)
+    assert "<dt>Gender</dt><dd>Trans woman</dd>" in page
+    assert "<dt>Birth year</dt><dd>25–34</dd>" in page
+    assert "Black or African American, Hispanic or Latino/a/e" in page
+    assert "<dd>Methamphetamine</dd>" in page
+    assert "hispanic latino" not in page

@@ -325,6 +325,10 @@ def test_cli_writes_pdf_and_csv(app, month_data, tmp_path):
         args=["report", "monthly", "--month", "2026-10", "--site", "Moon", "--out", str(pdf)]
     )
     assert unknown.exit_code == 2 and "no site called" in unknown.output
+    by_name = tmp_path / "october-again.CSV"
+    named = runner.invoke(args=["report", "monthly", "--month", "2026-10", "--out", str(by_name)])
+    assert named.exit_code == 0 and "Wrote CSV report" in named.output
+    assert by_name.read_text().startswith("key,value")
 
 
 def test_dashboard_warns_of_low_stock(client, login_as, month_data):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from outreach.audit.services import record
+from outreach.audit.services import chain_head, record
 from outreach.backup.services import BackupError, backup_create, backup_restore
 from outreach.extensions import db
 
@@ -21,6 +21,8 @@ backup_cli = AppGroup("backup", help="Back up the database, or restore a backup.
 )
 def create(out: Path | None) -> None:
     """Write a consistent copy of the database while the app keeps running."""
+    # Every event up to this one is in the copy, which is taken after it.
+    head = chain_head()
     try:
         path = backup_create(out=out, instance_dir=Path(current_app.instance_path))
     except BackupError as error:
@@ -31,6 +33,9 @@ def create(out: Path | None) -> None:
     click.echo(
         "Keep it with SECRET_KEY, CLIENT_CODE_KEY and NOTES_KEY, encrypted, off this machine."
     )
+    if head:
+        click.echo(f"Audit head in this backup: {head[0]}:{head[1]}")
+        click.echo("Keep this line off this machine: a restore test checks it with --head.")
 
 
 @backup_cli.command("restore")
@@ -44,4 +49,7 @@ def restore(file: Path, force: bool) -> None:
         raise click.ClickException(str(error)) from error
     record("backup.restore", data={"forced": force})
     db.session.commit()
-    click.echo(f"Restored {file}. Next: flask db upgrade, then flask audit verify.")
+    click.echo(
+        f"Restored {file}. Next: flask db upgrade, then flask audit verify --head with the"
+        " head printed when the backup was made."
+    )

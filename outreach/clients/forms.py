@@ -40,6 +40,13 @@ AGE_BAND_CHOICES = [
     (AgeBand.DECLINED, "Declined to say"),
 ]
 YES_NO_CHOICES = [("", "Not asked"), ("yes", "Yes"), ("no", "No")]
+#: The labels a participant's demographics are shown with, by field and code.
+DEMOGRAPHIC_LABELS = {
+    "gender": dict(GENDER_CHOICES),
+    "race": dict(RACE_CHOICES),
+    "substance": dict(SUBSTANCE_CHOICES),
+    "age_band": dict(AGE_BAND_CHOICES),
+}
 PARTICIPANT_MODES = [
     ("card", "Card code"),
     ("answers", "Code answers"),

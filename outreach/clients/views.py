@@ -6,7 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 
 from outreach.clients.codes import PARTS, RECIPE_LABELS, RECIPES, CodeError
-from outreach.clients.forms import DemographicsMixin, IdentifyMixin, add_answer_fields
+from outreach.clients.forms import (
+    DEMOGRAPHIC_LABELS,
+    DemographicsMixin,
+    IdentifyMixin,
+    add_answer_fields,
+)
 from outreach.clients.models import Participant
 from outreach.clients.panels import loaded_panels
 from outreach.clients.queries import participant_profile
@@ -99,6 +104,7 @@ def detail(participant_id: int):
         "clients/detail.html",
         participant=participant,
         profile=profile,
+        labels=DEMOGRAPHIC_LABELS,
         history=participant_history(participant.id),
         encounter_url=record_url_maker("encounters.detail", "encounter_id"),
         panels=loaded_panels(participant, current_user),

@@ -16,10 +16,17 @@ report_cli = AppGroup("report", help="Make reports.")
 @report_cli.command("monthly")
 @click.option("--month", "month_text", required=True, help="YYYY-MM")
 @click.option("--site", "site_name", default=None, help="Site name (default: all sites).")
-@click.option("--format", "output", type=click.Choice(["pdf", "csv"]), default="pdf")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["pdf", "csv"]),
+    default=None,
+    help="pdf or csv (default: the --out file's ending, else pdf).",
+)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def monthly(month_text: str, site_name: str | None, output: str, out_path: Path) -> None:
+def monthly(month_text: str, site_name: str | None, output: str | None, out_path: Path) -> None:
     """Write the monthly report for a month (and site) to a file."""
+    output = output or ("csv" if out_path.suffix.lower() == ".csv" else "pdf")
     try:
         month = Month.parse(month_text)
     except ValueError as error:

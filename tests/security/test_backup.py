@@ -84,10 +84,14 @@ def test_a_backup_restores_into_an_empty_database_with_every_record(app, backend
         restored_file = tmp_path / "restored.db"
         if backend == "sqlite":
             restored_file.chmod(0o644)  # made by hand, say, before the restore
+        head = re.search(r"^Audit head in this backup: (\S+)$", made.output, re.MULTILINE)
         with restored_app.app_context():
             result = run(restored_app, "backup", "restore", str(out))
             assert result.exit_code == 0, result.output
             after = contents()
+            # The monthly restore test: the head printed with the backup checks out.
+            checked = run(restored_app, "audit", "verify", "--head", head.group(1))
+            assert checked.exit_code == 0, checked.output
             db.engine.dispose()
         if backend == "sqlite":
             assert restored_file.stat().st_mode & 0o777 == 0o600, "restored owner-only"

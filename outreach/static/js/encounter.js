@@ -45,7 +45,7 @@
         var same = document.createElement("button");
         same.type = "button";
         same.className = "button secondary";
-        same.textContent = "Same supplies as last time";
+        same.textContent = "Same as last time";
         same.addEventListener("click", function () { fillSupplies(form, previous); });
         result.appendChild(document.createTextNode(" "));
         result.appendChild(same);
