@@ -5,7 +5,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask import Flask, abort, flash, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -161,6 +161,23 @@ class SessionCookies(SecureCookieSessionInterface):
     digest_method = staticmethod(hashlib.sha256)
 
 
+#: Header of a form the page's script sends itself, to keep the form when the connection drops.
+SCRIPTED_SAVE = "X-Outreach-Save"
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def redirect_for_script(response):
+    """Answer a scripted save's redirect with its target as JSON: the page goes there itself
+    (a redirect the script followed would show its flash message to the script, not the
+    worker)."""
+    if request.headers.get(SCRIPTED_SAVE) and response.status_code in REDIRECTS:
+        answer = jsonify(location=response.location)
+        for cookie in response.headers.getlist("Set-Cookie"):
+            answer.headers.add("Set-Cookie", cookie)
+        return answer
+    return response
+
+
 def init_security(app: Flask) -> None:
     """Install the login gate, the security headers, bounded URL numbers and the cookie."""
     app.url_map.converters["int"] = IdConverter
@@ -168,3 +185,5 @@ def init_security(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.before_request(require_login)
     app.after_request(set_security_headers)
+    # Registered last, so it runs first and the security headers go on its answer too.
+    app.after_request(redirect_for_script)

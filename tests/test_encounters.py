@@ -495,3 +495,28 @@ def test_demographics_read_as_the_form_labels_them(client, login_as):
     assert "Black or African American, Hispanic or Latino/a/e" in page
     assert "<dd>Methamphetamine</dd>" in page
     assert "hispanic latino" not in page
+
+
+SCRIPTED = {"X-Outreach-Save": "1", "Accept": "application/json"}
+
+
+def test_a_scripted_save_is_told_where_to_go_and_the_message_waits_there(client, login_as, setting):
+    login_as("worker", sites=[setting["site"]])
+    form = encounter_form(setting, **{f"supply-{setting['kit'].id}": "1"})
+    saved = client.post("/encounters/new", data=form, headers=SCRIPTED)
+    assert saved.status_code == 200 and saved.mimetype == "application/json"
+    assert saved.json["location"].endswith("/encounters/new")
+    assert "Content-Security-Policy" in saved.headers
+    assert "Encounter saved." in client.get(saved.json["location"]).get_data(as_text=True)
+    again = client.post("/encounters/new", data=form, headers=SCRIPTED)
+    assert again.json["location"].endswith(f"/encounters/{db.session.scalar(select(Encounter.id))}")
+    assert count(Encounter) == 1, "a retry after a lost answer is not a second encounter"
+    refused = client.post(
+        "/encounters/new",
+        data={**form, "idempotency_key": str(uuid.uuid4()), "reversal_doses": "2"},
+        headers=SCRIPTED,
+    )
+    assert refused.status_code == 422 and refused.mimetype == "text/html"
+    client.post("/auth/logout")
+    logged_out = client.post("/encounters/new", data=encounter_form(setting), headers=SCRIPTED)
+    assert "/auth/login" in logged_out.json["location"] and count(Encounter) == 1

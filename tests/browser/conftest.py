@@ -145,6 +145,27 @@ def make_user_in(
         db.session.commit()
 
 
+def seen_before(app: Flask, username: str, supplies: dict | None = None) -> int:
+    """Add a participant met once by the user at their first site; return the participant's id.
+
+    ``supplies`` maps item names to the packs handed out then.
+    """
+    from outreach.supplies.models import SupplyItem
+
+    with app.app_context():
+        worker = db.session.scalar(
+            db.select(factories.User).where(factories.User.username == username)
+        )
+        items = {
+            db.session.scalar(db.select(SupplyItem).where(SupplyItem.name == name)): packs
+            for name, packs in (supplies or {}).items()
+        }
+        participant = factories.make_participant()
+        factories.make_encounter(worker, worker.sites[0], participant, supplies=items)
+        db.session.commit()
+        return participant.id
+
+
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Fill in and send the login form."""
     page.goto(f"{base_url}/auth/login")

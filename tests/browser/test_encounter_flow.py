@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     assert_touch_targets,
     log_in,
     make_user_in,
+    seen_before,
 )
 
 PASSWORD = "tangerine ladder quietly 42 orbit"
@@ -82,6 +83,12 @@ def test_worker_logs_new_participant_and_finds_them_by_card(live_server, page):
     assert_touch_targets(page)
 
 
+def encounters_saved(app) -> int:
+    """Count the encounters in the live server's database."""
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Encounter))
+
+
 def start_anonymous_encounter(live_server, page) -> None:
     """Log in as a worker and start an anonymous encounter with one naloxone kit."""
     make_user_in(live_server.app, "worker", "wren", PASSWORD)
@@ -107,16 +114,18 @@ def test_back_button_and_save_again_makes_no_second_encounter(live_server, page)
     page.get_by_role("button", name="Save encounter").click()
     expect(page.get_by_text("Encounter saved.")).to_be_visible()
 
-    # Back to the form: the browser must not refill it (autocomplete off), because the
-    # refilled form would carry the new page's idempotency key and save a second encounter.
+    # The saved form gave way to a blank one (same address): Back leaves the screen, and
+    # Forward brings the blank form, never the filled one. Were it refilled (autocomplete
+    # off prevents it), it would carry a new idempotency key and save a second encounter.
     page.go_back()
+    expect(page.get_by_role("heading", name=re.compile("^Hello"))).to_be_visible()
+    page.go_forward()
     expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
     expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("")
     expect(page.get_by_label("Anonymous")).not_to_be_checked()
     page.get_by_role("button", name="Save encounter").click()
     expect(page.get_by_text("Nothing was saved yet")).to_be_visible()
-    with live_server.app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(Encounter)) == 1
+    assert encounters_saved(live_server.app) == 1
 
 
 def test_leaving_with_unsaved_input_asks_first_but_saving_does_not(live_server, page):
@@ -174,3 +183,58 @@ def test_idle_logout_leaves_an_unsaved_form_without_asking(live_server_factory, 
     page.clock.run_for("02:00")
     expect(page).not_to_have_url(re.compile(r"/encounters/new"))
     assert asked == []
+
+
+def test_a_save_on_a_dropped_connection_keeps_the_form_and_is_never_made_twice(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    page.get_by_label("Syringes collected").fill("37")
+    save = page.get_by_role("button", name="Save encounter")
+
+    # No signal: nothing reaches the server, and everything typed stays.
+    page.context.set_offline(True)
+    save.click()
+    expect(page.get_by_text("Not saved yet: the connection failed.")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
+    expect(page.get_by_label("Syringes collected")).to_have_value("37")
+    page.context.set_offline(False)
+
+    # The server saves, but its answer is lost on the way back.
+    def save_then_lose_the_answer(route) -> None:
+        route.fetch()
+        route.abort()
+
+    page.route("**/encounters/new", save_then_lose_the_answer)
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Not saved yet: the connection failed.")).to_be_visible()
+    page.unroute("**/encounters/new")
+    assert encounters_saved(live_server.app) == 1
+
+    # Tapping Save again finds the encounter already saved.
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("This encounter was already saved.")).to_be_visible()
+    assert encounters_saved(live_server.app) == 1
+
+
+def test_go_in_the_card_box_checks_the_card_and_saves_nothing(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    page.get_by_role("radio", name="Card code").check()
+    box = page.get_by_role("textbox", name="Card code")
+    box.fill("K7QM-2XPA")
+    box.press("Enter")
+    expect(page.locator("[data-lookup-result]")).not_to_be_empty()
+    expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
+    assert encounters_saved(live_server.app) == 0
+
+
+def test_same_as_last_time_counts_as_unsaved_input(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    participant_id = seen_before(live_server.app, "wren", {"Naloxone kit": 2})
+    log_in(page, live_server.url, "wren", PASSWORD)
+    page.goto(f"{live_server.url}/encounters/new?participant={participant_id}")
+    page.get_by_role("button", name="Same as last time").tap()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
+    assert asked == ["beforeunload"]

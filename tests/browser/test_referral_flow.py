@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     assert_touch_targets,
     log_in,
     make_user_in,
+    seen_before,
 )
 
 PASSWORD = "tangerine ladder quietly 42 orbit"
@@ -132,14 +133,7 @@ def test_admin_keeps_the_agency_directory(live_server, page):
 def test_worker_adds_a_referral_from_the_participant_page(live_server, page):
     make_user_in(live_server.app, "worker", "wren", PASSWORD)
     set_up_program(live_server.app)
-    with live_server.app.app_context():
-        worker = db.session.scalar(
-            db.select(factories.User).where(factories.User.username == "wren")
-        )
-        participant = factories.make_participant()
-        factories.make_encounter(worker, worker.sites[0], participant)
-        db.session.commit()
-        participant_id = participant.id
+    participant_id = seen_before(live_server.app, "wren")
     log_in(page, live_server.url, "wren", PASSWORD)
     page.goto(f"{live_server.url}/participants/{participant_id}")
     page.get_by_role("link", name="Add a referral").click()

@@ -1,6 +1,6 @@
 /* Outreach page behaviour: an idle warning that holds focus, keep-alive while typing,
-   confirmations, no double submit, a warning before leaving a form with unsaved input, and
-   tables that scroll sideways by keyboard. */
+   confirmations, no double submit, saves that survive a dropped connection, a warning before
+   leaving a form with unsaved input, and tables that scroll sideways by keyboard. */
 (function () {
   "use strict";
 
@@ -134,6 +134,82 @@
     }, 1000);
   }
 
+  var NOT_SENT = "Not saved yet: the connection failed. Everything you typed is still here. " +
+    "Tap Save again when you have signal: it is never saved twice.";
+  var LOGGED_OUT = "Not saved: you were logged out after a while without activity. " +
+    "Everything you typed is still on this page; note what you need, then log in again.";
+  var SAVE_TIMEOUT_MS = 30000;
+
+  function saveStatus(form, message) {
+    var status = form.querySelector("[data-save-status]");
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "flash flash-error";
+      status.setAttribute("role", "alert");
+      status.setAttribute("data-save-status", "");
+      var bar = form.querySelector(".submit-bar");
+      form.insertBefore(status, bar || null);
+    }
+    status.hidden = !message;
+    status.textContent = message || "";
+  }
+
+  function showSaving(form, saving) {
+    form.dataset.submitting = saving ? "1" : "";
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      if (saving) {
+        button.dataset.label = button.textContent;
+        button.textContent = "Saving…";
+      } else if (button.dataset.label) {
+        button.textContent = button.dataset.label;
+      }
+      button.setAttribute("aria-busy", saving ? "true" : "false");
+    });
+  }
+
+  function isLoginPage(location) {
+    var login = document.body.dataset.loginUrl;
+    return !!login && new URL(location, window.location.href).pathname ===
+      new URL(login, window.location.href).pathname;
+  }
+
+  /* Send a form marked data-send-safely by script, so that a dropped connection keeps the
+     form and its idempotency key instead of showing the browser's error page. A save answers
+     with where to go; a refusal (a field to fix) wrote nothing, so the form is sent again the
+     ordinary way to show the server's page. */
+  function sendSafely(form) {
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () { controller.abort(); }, SAVE_TIMEOUT_MS);
+    saveStatus(form, "");
+    showSaving(form, true);
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Outreach-Save": "1", "Accept": "application/json" },
+      signal: controller.signal
+    }).then(function (response) {
+      window.clearTimeout(timer);
+      var type = response.headers.get("Content-Type") || "";
+      if (!response.ok || type.indexOf("application/json") !== 0) {
+        HTMLFormElement.prototype.submit.call(form);
+        return null;
+      }
+      return response.json().then(function (answer) {
+        if (isLoginPage(answer.location)) {
+          showSaving(form, false);
+          saveStatus(form, LOGGED_OUT);
+          return;
+        }
+        window.location.assign(answer.location);
+      });
+    }).catch(function () {
+      window.clearTimeout(timer);
+      showSaving(form, false);
+      saveStatus(form, NOT_SENT);
+    });
+  }
+
   function setUpForms() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -141,6 +217,11 @@
       if (question && !window.confirm(question)) { event.preventDefault(); return; }
       if (form.method.toLowerCase() === "post") {
         if (form.dataset.submitting === "1") { event.preventDefault(); return; }
+        if (form.hasAttribute("data-send-safely") && window.fetch && window.AbortController) {
+          event.preventDefault();
+          sendSafely(form);
+          return;
+        }
         form.dataset.submitting = "1";
         window.setTimeout(function () { form.dataset.submitting = ""; }, 8000);
       }

@@ -25,6 +25,7 @@
     form.querySelectorAll("input[data-item]").forEach(function (input) {
       var value = quantities[input.getAttribute("data-item")];
       input.value = value ? String(value) : "";
+      input.dispatchEvent(new Event("input", { bubbles: true }));
     });
   }
 
@@ -62,6 +63,14 @@
       if (event.target.name === "participant_mode") { showPanels(form); }
     });
     showPanels(form);
+    /* Enter (a tablet keyboard's Go) in a box must not save a half-filled encounter: in the
+       card code box it checks the card; the Save button saves. */
+    form.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.key !== "Enter" || target.tagName !== "INPUT") { return; }
+      event.preventDefault();
+      if (target.name === "card_code") { lookUpCard(form, target); }
+    });
     form.addEventListener("click", function (event) {
       var target = event.target.closest("button");
       if (!target) { return; }
