@@ -520,3 +520,11 @@ def test_a_scripted_save_is_told_where_to_go_and_the_message_waits_there(client,
     client.post("/auth/logout")
     logged_out = client.post("/encounters/new", data=encounter_form(setting), headers=SCRIPTED)
     assert "/auth/login" in logged_out.json["location"] and count(Encounter) == 1
+
+
+def test_the_contact_type_starts_from_the_kind_of_the_workers_site(client, login_as, setting):
+    login_as("worker", sites=[setting["site"]])
+    page = client.get("/encounters/new").get_data(as_text=True)
+    site_id = setting["site"].id
+    assert f'<option data-contact-type="mobile" selected value="{site_id}">' in page
+    assert '<option selected value="mobile">' in page, "the van's encounters are mobile"

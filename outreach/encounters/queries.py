@@ -154,13 +154,21 @@ def site_choices_statement() -> Select:
         .exists()
     )
     return (
-        select(Site.id, Site.name)
+        select(Site.id, Site.name, Site.kind)
         .where(Site.active.is_(True))
         .order_by(case((own, 0), else_=1), Site.name, Site.id)
     )
 
 
-def site_choices_for(user: User) -> list[tuple[int, str]]:
-    """Return active sites for the site menu, the user's own sites first."""
+#: The contact type an encounter at a kind of site usually is (none for "other" sites).
+CONTACT_AT_SITE = {"fixed": "fixed_site", "mobile": "mobile", "street": "street"}
+
+
+def site_choices_for(user: User) -> list[tuple[int, str, dict]]:
+    """Return active sites for the site menu, the user's own sites first, each option
+    carrying the contact type its kind of site suggests."""
     rows = sql.execute(site_choices_statement(), {"user_id": user.id})
-    return [(site_id, name) for site_id, name in rows]
+    return [
+        (site_id, name, {"data-contact-type": CONTACT_AT_SITE.get(kind, "")})
+        for site_id, name, kind in rows
+    ]

@@ -14,7 +14,12 @@ from outreach.encounters import services
 from outreach.encounters.entry import NewParticipant, SupplyEntry, read_encounter, read_supplies
 from outreach.encounters.forms import DeleteForm, EncounterForm
 from outreach.encounters.models import Encounter
-from outreach.encounters.queries import last_supplies, recent_encounters, site_choices_for
+from outreach.encounters.queries import (
+    CONTACT_AT_SITE,
+    last_supplies,
+    recent_encounters,
+    site_choices_for,
+)
 from outreach.encounters.sections import SectionContext, SectionInput, sections
 from outreach.extensions import db
 from outreach.idempotency import commit_once, earlier_submission
@@ -82,8 +87,10 @@ def new():
         )
         form.participant_id.data = str(participant.id) if participant else ""
         form.participant_mode.data = "known" if participant else "card"
-        own_sites = [site.id for site in current_user.sites if site.active]
-        form.site_id.data = own_sites[0] if own_sites else None
+        own_sites = [site for site in current_user.sites if site.active]
+        form.site_id.data = own_sites[0].id if own_sites else None
+        if own_sites and own_sites[0].kind in CONTACT_AT_SITE:
+            form.contact_type.data = CONTACT_AT_SITE[own_sites[0].kind]
         return render_form(form, SupplyEntry({}, {}, {}), participant)
     key = form.idempotency_key.data or ""
     supplies = read_supplies(request.form, items_on_screen())

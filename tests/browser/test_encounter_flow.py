@@ -238,3 +238,26 @@ def test_same_as_last_time_counts_as_unsaved_input(live_server, page):
     page.get_by_role("link", name="Home").click()
     expect(page.get_by_role("heading", name="Log an encounter")).to_be_visible()
     assert asked == ["beforeunload"]
+
+
+def test_choosing_how_to_identify_puts_the_cursor_in_its_first_box(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    with live_server.app.app_context():
+        factories.make_site("Drop-in", kind="fixed")
+        db.session.commit()
+    log_in(page, live_server.url, "wren", PASSWORD)
+    page.goto(f"{live_server.url}/encounters/new")
+    expect(page.get_by_label("Contact type")).to_have_value("mobile")
+    page.get_by_label("Anonymous").check()
+    head_count = page.get_by_label("People in the group")
+    expect(head_count).to_be_focused()
+    page.keyboard.type("4")
+    expect(head_count).to_have_value("4")
+    page.get_by_role("radio", name="Card code").check()
+    expect(page.get_by_role("textbox", name="Card code")).to_be_focused()
+    page.get_by_label("Site").select_option(label="Drop-in")
+    expect(page.get_by_label("Contact type")).to_have_value("fixed_site")
+    page.get_by_label("Contact type").select_option("event")
+    page.get_by_label("Site").select_option(label="Van 1")
+    expect(page.get_by_label("Contact type")).to_have_value("event")  # the worker's pick stays

@@ -56,12 +56,46 @@
     });
   }
 
+  /* The first box of the chosen way to identify the participant, to type in at once. */
+  function focusPanel(form) {
+    var checked = form.querySelector('input[name="participant_mode"]:checked');
+    var panels = Array.prototype.slice.call(form.querySelectorAll(".mode-panel"));
+    var shown = panels.filter(function (panel) {
+      return !panel.hidden && panel.getAttribute("data-panel").split(" ").indexOf(checked.value) !== -1;
+    });
+    var box = shown.length ? shown[0].querySelector("input:not([type=hidden]):not([type=checkbox])") : null;
+    if (box) { box.focus(); }
+  }
+
+  /* A site's kind suggests the contact type (a van: mobile) until the worker picks one. */
+  function followSite(form) {
+    var site = form.querySelector('select[name="site_id"]');
+    var contact = form.querySelector('select[name="contact_type"]');
+    if (!site || !contact) { return; }
+    var chosen = false;
+    contact.addEventListener("change", function () { chosen = true; });
+    site.addEventListener("change", function () {
+      var option = site.options[site.selectedIndex];
+      var suggested = option ? option.getAttribute("data-contact-type") : "";
+      if (!chosen && suggested) { contact.value = suggested; }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form.encounter-form");
     if (!form) { return; }
     form.addEventListener("change", function (event) {
-      if (event.target.name === "participant_mode") { showPanels(form); }
+      if (event.target.name === "participant_mode") {
+        showPanels(form);
+        focusPanel(form);
+      }
     });
+    followSite(form);
+    var headCount = form.querySelector('input[name="people_count"]');
+    if (headCount) {
+      /* Typing a group's size replaces the 1 already there. */
+      headCount.addEventListener("focus", function () { headCount.select(); });
+    }
     showPanels(form);
     /* Enter (a tablet keyboard's Go) in a box must not save a half-filled encounter: in the
        card code box it checks the card; the Save button saves. */
