@@ -1,6 +1,7 @@
 """The pieces ``create_app`` assembles: extensions, blueprints, error handlers, commands."""
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from flask_login import current_user
@@ -21,7 +22,10 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions to the app and install the security gate."""
     import_models()
     if database_file := sqlite_path(app.config["SQLALCHEMY_DATABASE_URI"]):
-        keep_private(database_file)
+        # Flask-SQLAlchemy opens a relative SQLite path under the instance folder.
+        if not database_file.is_absolute():
+            Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        keep_private(Path(app.instance_path) / database_file)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)

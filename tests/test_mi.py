@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -336,6 +337,26 @@ def test_a_note_added_after_another_was_saved_keeps_everything_typed(client, log
     assert 'data-unsaved-warning="held"' in page
     assert count(MINote) == 1
     assert client.post(url, data=tablet).status_code == 409, "sent again, still kept"
+
+
+def test_a_refused_add_shows_only_what_the_worker_may_see_of_the_saved_note(
+    client, login_as, setting
+):
+    worker = login_as("worker")
+    supervisor = factories.make_user(Role.SUPERVISOR)
+    older = factories.make_encounter(
+        worker, setting["site"], setting["participant"], occurred_at=utcnow() - timedelta(days=3)
+    )
+    factories.make_mi_note(older, author=supervisor, stage="maintenance", importance=3)
+    note_on(setting, supervisor, stage="action")  # a newer note: the older one is hidden
+    db.session.commit()
+    before = count(AuditEvent)
+    form = {"idempotency_key": str(uuid.uuid4()), **mi_fields(summary="Typed by the worker")}
+    refused = client.post(f"/mi/encounters/{older.id}/note", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Typed by the worker" in page
+    assert "<dt>Stage of change</dt>" not in page and "3 of 10" not in page
+    assert count(AuditEvent) == before
 
 
 def test_the_same_note_edit_sent_twice_is_already_saved(client, login_as, setting):

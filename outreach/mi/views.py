@@ -185,22 +185,38 @@ def already_saved(encounter: Encounter, note_id: int):
 def note_taken(form: NoteForm, encounter: Encounter, existing: MINote, typed: dict):
     """Refuse a note for an encounter someone else gave one while this was typed: show that
     note (to those who read its text) above the form, which keeps everything typed."""
-    saved = None
+    saved, shown = None, existing
     if access.may_read_text(current_user, existing):
         try:
             saved = services.mi_note_read(note=existing)
         except NotesKeyError:
             saved = None
+    elif access.may_see_fields(current_user, existing):
+        services.mi_note_read_fields(note=existing)
+    else:
+        shown = None
     db.session.commit()
-    return render_form(form, encounter, typed, {}, status=409, taken=existing, saved=saved)
+    return render_form(
+        form, encounter, typed, {}, status=409, taken=existing, saved=saved, shown=shown
+    )
 
 
 def render_form(
-    form, encounter, values, errors, note=None, status=200, stale=False, saved=None, taken=None
+    form,
+    encounter,
+    values,
+    errors,
+    note=None,
+    status=200,
+    stale=False,
+    saved=None,
+    taken=None,
+    shown=None,
 ):
     """Render the add or edit page, with the previous note for continuity; a ``stale`` edit
     also shows the note as ``saved`` now (its text, when it could be read), and a refused add
-    the note someone else has ``taken`` the encounter with."""
+    the note someone else has ``taken`` the encounter with (``shown`` when this user may see
+    its fields)."""
     previous = continuity_of(
         previous_note(encounter.participant_id, before=encounter), current_user
     )
@@ -215,4 +231,5 @@ def render_form(
         stale=stale,
         saved=saved,
         taken=taken,
+        shown=shown,
     ), status

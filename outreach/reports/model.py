@@ -72,21 +72,25 @@ def for_sharing(figures: MonthlyFigures, threshold: int) -> MonthlyFigures:
 
 
 def hidden(cells: dict[str, int | float | None], threshold: int) -> dict[str, object]:
-    """Hide counts from 1 to ``threshold - 1``, and never just one cell of a breakdown.
+    """Hide counts from 1 to ``threshold - 1``, with enough others that no hidden count can be
+    worked out.
 
-    A breakdown adds up to a total the report prints (unique participants), so one lone
-    hidden cell is the total minus the others: the smallest other cell, a non-zero one
-    first, is hidden with it, and every hidden cell reads the same.
+    A breakdown adds up to a total the report prints (unique participants), so the hidden
+    counts add up to the total minus the counts shown: one lone hidden count would be that
+    difference, and two hidden 1s would be known from a difference of 2. So the smallest
+    other counts, non-zero ones first, are hidden too until the hidden counts add up to at
+    least the threshold (or everything is hidden), and every hidden count reads the same.
     """
-    small = {
-        code for code, value in cells.items() if isinstance(value, int) and 0 < value < threshold
-    }
-    if len(small) == 1:
-        others = [
+    counts = {code: value for code, value in cells.items() if isinstance(value, int)}
+    small = {code for code, value in counts.items() if 0 < value < threshold}
+    if small:
+        others = sorted(
             (value == 0, value, index, code)
-            for index, (code, value) in enumerate(cells.items())
-            if code not in small and isinstance(value, int)
-        ]
-        if others:
-            small.add(min(others)[3])
+            for index, (code, value) in enumerate(counts.items())
+            if code not in small
+        )
+        for *_, code in others:
+            if sum(counts[hidden_code] for hidden_code in small) >= threshold:
+                break
+            small.add(code)
     return {code: SUPPRESSED if code in small else value for code, value in cells.items()}

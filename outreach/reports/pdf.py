@@ -178,8 +178,8 @@ def body(figures: MonthlyFigures, threshold: int) -> list:
     story += figure_table("Services given", section_rows(figures, "service."))
     story += figure_table("Overdose reversals reported", reversal_rows(figures))
     note = (
-        f"To protect privacy, counts from 1 to {threshold - 1} read “suppressed”, and so does"
-        " a second count wherever one alone would be the total minus the counts shown."
+        f"To protect privacy, counts from 1 to {threshold - 1} read “suppressed”, and so do"
+        f" other counts with them until the hidden counts add up to at least {threshold}."
         if threshold
         else ""
     )

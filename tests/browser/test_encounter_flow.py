@@ -209,6 +209,16 @@ def test_a_save_on_a_dropped_connection_keeps_the_form_and_is_never_made_twice(l
     page.unroute("**/encounters/new")
     assert encounters_saved(live_server.app) == 1
 
+    # A proxy's error page is not Outreach's answer either: the form stays.
+    page.route(
+        "**/encounters/new",
+        lambda route: route.fulfill(status=502, content_type="text/html", body="Bad Gateway"),
+    )
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Not saved yet: the connection failed.")).to_be_visible()
+    expect(page.get_by_label("Syringes collected")).to_have_value("37")
+    page.unroute("**/encounters/new")
+
     # Tapping Save again finds the encounter already saved.
     page.get_by_role("button", name="Save encounter").click()
     expect(page.get_by_text("This encounter was already saved.")).to_be_visible()
@@ -261,3 +271,20 @@ def test_choosing_how_to_identify_puts_the_cursor_in_its_first_box(live_server, 
     page.get_by_label("Contact type").select_option("event")
     page.get_by_label("Site").select_option(label="Van 1")
     expect(page.get_by_label("Contact type")).to_have_value("event")  # the worker's pick stays
+
+
+def test_changing_an_encounters_site_keeps_its_recorded_contact_type(live_server, page):
+    make_user_in(live_server.app, "worker", "wren", PASSWORD)
+    stock_the_program(live_server.app)
+    with live_server.app.app_context():
+        factories.make_site("Drop-in", kind="fixed")
+        worker = db.session.scalar(
+            db.select(factories.User).where(factories.User.username == "wren")
+        )
+        encounter = factories.make_encounter(worker, worker.sites[0], contact_type="virtual")
+        db.session.commit()
+        encounter_id = encounter.id
+    log_in(page, live_server.url, "wren", PASSWORD)
+    page.goto(f"{live_server.url}/encounters/{encounter_id}/edit")
+    page.get_by_label("Site").select_option(label="Drop-in")
+    expect(page.get_by_label("Contact type")).to_have_value("virtual")

@@ -180,3 +180,16 @@ def test_the_sqlite_database_files_are_readable_by_their_owner_only(tmp_path):
     database.chmod(0o644)
     make_test_app(f"sqlite:///{database}")
     assert database.stat().st_mode & 0o777 == 0o600, "an existing file is made owner-only"
+
+
+def test_a_relative_sqlite_path_is_made_private_where_it_is_opened(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("outreach.INSTANCE_DIR", tmp_path / "instance")
+    app = make_test_app("sqlite:///relative.db")
+    with app.app_context():
+        db.create_all()
+        opened = Path(db.engine.url.database)
+        db.engine.dispose()
+    assert opened == tmp_path / "instance" / "relative.db"
+    assert opened.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "relative.db").exists(), "no stray file beside the working folder"

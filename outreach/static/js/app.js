@@ -175,8 +175,9 @@
 
   /* Send a form marked data-send-safely by script, so that a dropped connection keeps the
      form and its idempotency key instead of showing the browser's error page. A save answers
-     with where to go; a refusal (a field to fix) wrote nothing, so the form is sent again the
-     ordinary way to show the server's page. */
+     with where to go; a refusal (422 or 409: a field to fix, a conflict) wrote nothing, so the
+     form is sent again the ordinary way to show the server's page; any other answer counts
+     as a failed connection. */
   function sendSafely(form) {
     var controller = new AbortController();
     var timer = window.setTimeout(function () { controller.abort(); }, SAVE_TIMEOUT_MS);
@@ -191,9 +192,15 @@
     }).then(function (response) {
       window.clearTimeout(timer);
       var type = response.headers.get("Content-Type") || "";
-      if (!response.ok || type.indexOf("application/json") !== 0) {
+      var refused = (response.status === 422 || response.status === 409) &&
+        type.indexOf("text/html") === 0;
+      if (refused) {
         HTMLFormElement.prototype.submit.call(form);
         return null;
+      }
+      if (!response.ok || type.indexOf("application/json") !== 0) {
+        /* A proxy's error page, a server restarting, a captive portal: not the app's answer. */
+        throw new Error("no answer from Outreach");
       }
       return response.json().then(function (answer) {
         if (isLoginPage(answer.location)) {

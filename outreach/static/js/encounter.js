@@ -72,7 +72,8 @@
     var site = form.querySelector('select[name="site_id"]');
     var contact = form.querySelector('select[name="contact_type"]');
     if (!site || !contact) { return; }
-    var chosen = false;
+    /* An edit's contact type, or one sent back with errors, is already the worker's choice. */
+    var chosen = form.hasAttribute("data-contact-chosen");
     contact.addEventListener("change", function () { chosen = true; });
     site.addEventListener("change", function () {
       var option = site.options[site.selectedIndex];
