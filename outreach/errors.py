@@ -26,6 +26,10 @@ MESSAGES = {
 }
 
 
+#: Header of the answer to a form whose token no longer matches the session (a login since).
+FORM_EXPIRED = "X-Outreach-Form-Expired"
+
+
 def render_error(status: int, message: str | None = None):
     """Render the error page for a status."""
     title, default = MESSAGES.get(status, MESSAGES[500])
@@ -52,7 +56,11 @@ def handle_csrf_error(error: CSRFError):
     """Explain an expired or missing form token without losing the worker's trust."""
     db.session.rollback()
     log.warning("Form token refused on %s %s for %s", request.method, request.endpoint, who())
-    return render_error(400, "This form expired. Go back, reload the page and submit again.")
+    page, status = render_error(
+        400, "This form expired. Go back, reload the page and submit again."
+    )
+    # A form the page's script sends fetches a new token and tries once more (app.js).
+    return page, status, {FORM_EXPIRED: "1"}
 
 
 def handle_unexpected(error: Exception):

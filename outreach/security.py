@@ -166,11 +166,16 @@ SCRIPTED_SAVE = "X-Outreach-Save"
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
+def scripted_save() -> bool:
+    """Tell whether the page's script sent this form (a refusal is then asked for again)."""
+    return bool(request.headers.get(SCRIPTED_SAVE))
+
+
 def redirect_for_script(response):
     """Answer a scripted save's redirect with its target as JSON: the page goes there itself
     (a redirect the script followed would show its flash message to the script, not the
     worker)."""
-    if request.headers.get(SCRIPTED_SAVE) and response.status_code in REDIRECTS:
+    if scripted_save() and response.status_code in REDIRECTS:
         answer = jsonify(location=response.location)
         for cookie in response.headers.getlist("Set-Cookie"):
             answer.headers.add("Set-Cookie", cookie)

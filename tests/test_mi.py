@@ -285,6 +285,17 @@ def test_an_edit_from_a_stale_page_is_refused_and_shows_both(client, login_as, s
     assert saved.stage == "action" and open_text(saved).summary == "Saved on the phone"
     updates = select(func.count()).where(AuditEvent.action == "mi_note.update")
     assert db.session.scalar(updates) == 1
+    # Sent by the page's script, the refusal is brief and reads nothing: the script sends
+    # the form again the ordinary way to show the page above (one audited read, not two).
+    reads = select(func.count()).where(AuditEvent.action == "mi_note.read")
+    before = db.session.scalar(reads)
+    scripted = client.post(
+        f"/mi/notes/{note.id}/edit",
+        data={**typed, "version": opened_at},
+        headers={"X-Outreach-Save": "1"},
+    )
+    assert scripted.status_code == 409 and scripted.get_data() == b""
+    assert db.session.scalar(reads) == before
     # Saving again from the refusal page replaces the note on purpose.
     now_at = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
     assert now_at != opened_at

@@ -117,8 +117,12 @@ def form_token(browser, path: str = "/auth/login") -> str:
 
 
 def refused_as_expired(response) -> bool:
-    """Tell whether a response is the friendly "form expired" refusal."""
-    return response.status_code == 400 and "This form expired" in response.get_data(as_text=True)
+    """Tell whether a response is the friendly "form expired" refusal, marked for scripts."""
+    return (
+        response.status_code == 400
+        and "This form expired" in response.get_data(as_text=True)
+        and response.headers.get("X-Outreach-Form-Expired") == "1"
+    )
 
 
 def test_a_login_without_a_form_token_is_refused_kindly(guarded):

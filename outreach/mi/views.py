@@ -19,7 +19,7 @@ from outreach.mi.forms import (
 from outreach.mi.hooks import continuity_of
 from outreach.mi.models import MINote
 from outreach.mi.queries import note_for_encounter, previous_note
-from outreach.security import Permission, has_permission, permission_required
+from outreach.security import Permission, has_permission, permission_required, scripted_save
 from outreach.urls import record_id
 
 blueprint = Blueprint("mi", __name__, url_prefix="/mi")
@@ -119,13 +119,19 @@ def stale_edit(form: NoteEditForm, note: MINote, entry):
     db.session.rollback()
     note = note_or_404(note.id)
     try:
+        # Compared, not shown to anyone: a read is audited only when the page shows it.
+        same = services.note_says(note, services.open_text(note), entry.payload)
+    except NotesKeyError:
+        same = False
+    if same:
+        flash("These changes were already saved.", "info")
+        return redirect(url_for("mi.view", note_id=note.id))
+    if scripted_save():
+        return "", 409  # the script sends the form again to show this page
+    try:
         saved = services.mi_note_read(note=note)
     except NotesKeyError:
         saved = None
-    if saved is not None and services.note_says(note, saved, entry.payload):
-        db.session.commit()
-        flash("These changes were already saved.", "info")
-        return redirect(url_for("mi.view", note_id=note.id))
     typed = entry.values
     form.version.data = str(note.version)
     db.session.commit()
@@ -185,6 +191,8 @@ def already_saved(encounter: Encounter, note_id: int):
 def note_taken(form: NoteForm, encounter: Encounter, existing: MINote, typed: dict):
     """Refuse a note for an encounter someone else gave one while this was typed: show that
     note (to those who read its text) above the form, which keeps everything typed."""
+    if scripted_save():
+        return "", 409  # the script sends the form again to show this page
     saved, shown = None, existing
     if access.may_read_text(current_user, existing):
         try:

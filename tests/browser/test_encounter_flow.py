@@ -288,3 +288,34 @@ def test_changing_an_encounters_site_keeps_its_recorded_contact_type(live_server
     page.goto(f"{live_server.url}/encounters/{encounter_id}/edit")
     page.get_by_label("Site").select_option(label="Drop-in")
     expect(page.get_by_label("Contact type")).to_have_value("virtual")
+
+
+def test_a_save_after_logging_in_again_elsewhere_keeps_the_form_and_goes_through(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_server.url}/")
+    other_tab.get_by_role("button", name="Log out").click()
+
+    page.bring_to_front()
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Not saved: you are logged out.")).to_be_visible()
+    expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
+    assert encounters_saved(live_server.app) == 0
+
+    log_in(other_tab, live_server.url, "wren", PASSWORD)
+    page.bring_to_front()
+    page.get_by_role("button", name="Save encounter").click()
+    expect(page.get_by_text("Encounter saved.")).to_be_visible()
+    assert encounters_saved(live_server.app) == 1
+
+
+def test_keys_move_through_the_modes_and_enter_never_saves(live_server, page):
+    start_anonymous_encounter(live_server, page)
+    page.get_by_label("Syringes collected").fill("5")
+    page.get_by_label("Syringes collected").press("Enter")
+    page.get_by_role("radio", name="Card code").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("radio", name="New participant")).to_be_checked()
+    expect(page.get_by_role("radio", name="New participant")).to_be_focused()
+    assert encounters_saved(live_server.app) == 0

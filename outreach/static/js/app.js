@@ -136,8 +136,8 @@
 
   var NOT_SENT = "Not saved yet: the connection failed. Everything you typed is still here. " +
     "Tap Save again when you have signal: it is never saved twice.";
-  var LOGGED_OUT = "Not saved: you were logged out after a while without activity. " +
-    "Everything you typed is still on this page; note what you need, then log in again.";
+  var LOGGED_OUT = "Not saved: you are logged out. Everything you typed is still here: " +
+    "log in again in another tab, then come back and tap Save.";
   var SAVE_TIMEOUT_MS = 30000;
 
   function saveStatus(form, message) {
@@ -176,9 +176,26 @@
   /* Send a form marked data-send-safely by script, so that a dropped connection keeps the
      form and its idempotency key instead of showing the browser's error page. A save answers
      with where to go; a refusal (422 or 409: a field to fix, a conflict) wrote nothing, so the
-     form is sent again the ordinary way to show the server's page; any other answer counts
-     as a failed connection. */
-  function sendSafely(form) {
+     form is sent again the ordinary way to show the server's page; a form token made stale
+     by a login elsewhere is renewed once; any other answer counts as a failed connection. */
+  /* After a login in another tab the form's token no longer matches: read the new one from
+     the home page. Answers "login" when logged out, true when the form has a new token. */
+  function renewToken(form) {
+    return fetch("/", { credentials: "same-origin" }).then(function (response) {
+      if (response.redirected && isLoginPage(response.url)) { return "login"; }
+      return response.text().then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var meta = page.querySelector('meta[name="csrf-token"]');
+        var field = form.querySelector('input[name="csrf_token"]');
+        if (!meta || !field) { return false; }
+        field.value = meta.getAttribute("content");
+        document.querySelector('meta[name="csrf-token"]').setAttribute("content", field.value);
+        return true;
+      });
+    });
+  }
+
+  function sendSafely(form, renewed) {
     var controller = new AbortController();
     var timer = window.setTimeout(function () { controller.abort(); }, SAVE_TIMEOUT_MS);
     saveStatus(form, "");
@@ -192,9 +209,20 @@
     }).then(function (response) {
       window.clearTimeout(timer);
       var type = response.headers.get("Content-Type") || "";
-      var refused = (response.status === 422 || response.status === 409) &&
-        type.indexOf("text/html") === 0;
-      if (refused) {
+      if (response.headers.get("X-Outreach-Form-Expired") && !renewed) {
+        return renewToken(form).then(function (outcome) {
+          if (outcome === "login") {
+            showSaving(form, false);
+            saveStatus(form, LOGGED_OUT);
+          } else if (outcome) {
+            sendSafely(form, true);
+          } else {
+            throw new Error("no new form token");
+          }
+        });
+      }
+      /* A refusal (a field to fix, a conflict): the server may answer the script briefly. */
+      if (response.status === 422 || response.status === 409) {
         HTMLFormElement.prototype.submit.call(form);
         return null;
       }
@@ -218,6 +246,15 @@
   }
 
   function setUpForms() {
+    /* Enter (a tablet keyboard's Go) in a box of a record-making form must not save it half
+       filled: the Save button saves. */
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.key === "Enter" && target.tagName === "INPUT" && target.form &&
+          target.form.hasAttribute("data-send-safely")) {
+        event.preventDefault();
+      }
+    });
     document.addEventListener("submit", function (event) {
       var form = event.target;
       var question = form.getAttribute("data-confirm");

@@ -85,10 +85,15 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form.encounter-form");
     if (!form) { return; }
+    /* A tap on a mode moves the cursor to its box; arrow keys stay in the group. */
+    var tapped = false;
+    var chips = form.querySelector(".mode-chips");
+    if (chips) { chips.addEventListener("pointerdown", function () { tapped = true; }); }
     form.addEventListener("change", function (event) {
       if (event.target.name === "participant_mode") {
         showPanels(form);
-        focusPanel(form);
+        if (tapped) { focusPanel(form); }
+        tapped = false;
       }
     });
     followSite(form);
@@ -98,13 +103,11 @@
       headCount.addEventListener("focus", function () { headCount.select(); });
     }
     showPanels(form);
-    /* Enter (a tablet keyboard's Go) in a box must not save a half-filled encounter: in the
-       card code box it checks the card; the Save button saves. */
+    /* Enter never saves (app.js); in the card code box it checks the card. */
     form.addEventListener("keydown", function (event) {
-      var target = event.target;
-      if (event.key !== "Enter" || target.tagName !== "INPUT") { return; }
-      event.preventDefault();
-      if (target.name === "card_code") { lookUpCard(form, target); }
+      if (event.key === "Enter" && event.target.name === "card_code") {
+        lookUpCard(form, event.target);
+      }
     });
     form.addEventListener("click", function (event) {
       var target = event.target.closest("button");
