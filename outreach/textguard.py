@@ -192,8 +192,8 @@ DETECTORS: tuple[Detector, ...] = (
         rf"\s+(?:of\s+)?{MONTH}\b",
         rf"\bborn\b.{{0,30}}?\b{MONTH}\s+(?:the\s+)?(?:{DAY_NUMBER}(?:st|nd|rd|th)?|{DAY_WORD})\b",
         # Code answers written out: "Maria 07 1985", "7/1985".
-        rf"(?<![\d./-]){BIRTH_MONTH}\s+{BIRTH_YEAR}(?![\d./-])",
-        rf"(?<![\d./-])(?:0?[1-9]|1[0-2])([./-]){BIRTH_YEAR}(?![\d./-])",
+        rf"(?<![\w./-]){BIRTH_MONTH}\s+{BIRTH_YEAR}(?![\w./-])",
+        rf"(?<![\w./-])(?:0?[1-9]|1[0-2])([./-]){BIRTH_YEAR}(?![\w./-])",
     ),
     _detect_numbers,
     _detect_spelled_numbers,

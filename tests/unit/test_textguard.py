@@ -219,6 +219,8 @@ ORDINARY_NOTES = [
     "gave 12 1000-count boxes",
     "HIV 1/2 test at 10 20",
     "MA 2 kits",
+    "10 1990s songs on the radio",
+    "sober since 06/2024",
 ]
 
 
