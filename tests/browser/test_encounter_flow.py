@@ -190,10 +190,12 @@ def test_a_save_on_a_dropped_connection_keeps_the_form_and_is_never_made_twice(l
     page.get_by_label("Syringes collected").fill("37")
     save = page.get_by_role("button", name="Save encounter")
 
-    # No signal: nothing reaches the server, and everything typed stays.
+    # No signal: nothing reaches the server, and everything typed stays. The message shows
+    # in the Save bar, in view wherever the worker is on the long form.
     page.context.set_offline(True)
+    page.evaluate("window.scrollTo(0, 0)")
     save.click()
-    expect(page.get_by_text("Not saved yet: the connection failed.")).to_be_visible()
+    expect(page.get_by_text("Not saved yet: the connection failed.")).to_be_in_viewport()
     expect(page.get_by_label(re.compile("^Naloxone kit"))).to_have_value("1")
     expect(page.get_by_label("Syringes collected")).to_have_value("37")
     page.context.set_offline(False)

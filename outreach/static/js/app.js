@@ -147,8 +147,9 @@
       status.className = "flash flash-error";
       status.setAttribute("role", "alert");
       status.setAttribute("data-save-status", "");
+      /* In the Save bar, which stays in view at the bottom of a long form. */
       var bar = form.querySelector(".submit-bar");
-      form.insertBefore(status, bar || null);
+      if (bar) { bar.insertBefore(status, bar.firstChild); } else { form.appendChild(status); }
     }
     status.hidden = !message;
     status.textContent = message || "";
