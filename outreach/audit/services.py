@@ -52,6 +52,13 @@ class UnsafeAuditData(ValueError):
     """Raised when audit data would hold free text."""
 
 
+def acting_user_id() -> int | None:
+    """Return the id of the logged-in user making this change, when there is one."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
 def record(
     action: str,
     entity_type: str | None = None,
@@ -67,8 +74,8 @@ def record(
     computes them in the INSERT, see ``append``).
     """
     clean = checked_data(data or {})
-    if actor_id is None and has_request_context() and current_user.is_authenticated:
-        actor_id = current_user.id
+    if actor_id is None:
+        actor_id = acting_user_id()
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor_id,

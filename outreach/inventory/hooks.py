@@ -3,10 +3,8 @@
 from collections import defaultdict
 from datetime import date
 
-from flask import has_request_context
-from flask_login import current_user
-
 from outreach import sql
+from outreach.audit.services import acting_user_id
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.encounters.sections import register_listener
@@ -20,13 +18,6 @@ from outreach.templating import program_zone
 def register() -> None:
     """Listen to encounter changes (called from ``outreach.setup``)."""
     register_listener(on_encounter_change)
-
-
-def acting_user_id() -> int | None:
-    """Return the id of the user saving, when there is one."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
-    return None
 
 
 def on_encounter_change(encounter: Encounter, change: str) -> None:

@@ -2,11 +2,9 @@
 
 from datetime import date, timedelta
 
-from flask import has_request_context
-from flask_login import current_user
 from sqlalchemy import select
 
-from outreach.audit.services import record
+from outreach.audit.services import acting_user_id, record
 from outreach.dbtypes import utcnow
 from outreach.encounters.models import Encounter
 from outreach.extensions import db
@@ -291,14 +289,8 @@ def referrals_follow_encounter(encounter: Encounter, change: str) -> None:
                     from_status=referral.status,
                     to_status=referral.status,
                     follow_up_on=referral.follow_up_on,
-                    changed_by_id=editor_id(encounter),
+                    # The editor; the encounter's worker when no one is logged in (a CLI).
+                    changed_by_id=acting_user_id() or encounter.worker_id,
                 )
             )
     db.session.flush()
-
-
-def editor_id(encounter: Encounter) -> int:
-    """Return who is changing an encounter: the logged-in user, else its worker."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
-    return encounter.worker_id
