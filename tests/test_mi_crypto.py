@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from outreach.audit.models import AuditEvent
 from outreach.extensions import db
@@ -137,7 +137,10 @@ def test_a_goal_that_cannot_be_decrypted_is_not_shown_as_none(app, client, login
     note_on(setting, worker, goal=GOAL)
     app.config["NOTES_KEY"] = "a-key-that-never-wrote-this-note"
     participant_id = setting["participant"].id
+    shown = select(func.count()).where(AuditEvent.action == "mi_note.read_fields")
     for url in (f"/encounters/new?participant={participant_id}", f"/participants/{participant_id}"):
+        before = db.session.scalar(shown)
         page = client.get(url).get_data(as_text=True)
         assert "Last MI conversation" in page, url
         assert "cannot be decrypted" in page and "None recorded" not in page, url
+        assert db.session.scalar(shown) > before, "the fields shown are an audited read"

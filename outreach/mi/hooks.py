@@ -16,7 +16,6 @@ from outreach.encounters.sections import (
 )
 from outreach.mi import access, services
 from outreach.mi.chart import Chart, ruler_chart, stage_chart
-from outreach.mi.crypto import NotesKeyError
 from outreach.mi.forms import read_note, refuse_for_anonymous
 from outreach.mi.models import MINote
 from outreach.mi.queries import (
@@ -27,6 +26,7 @@ from outreach.mi.queries import (
     panel_rows,
     previous_note,
 )
+from outreach.mi.reading import read_as
 from outreach.security import Permission, has_permission
 from outreach.users.models import User
 
@@ -49,19 +49,16 @@ class Continuity:
 
 def continuity_of(note: MINote | None, user: User) -> Continuity | None:
     """Return what a user may see of a previous note; reading its goal is audited."""
-    if note is None or not access.may_see_fields(user, note):
+    if note is None:
         return None
-    goal, locked = None, False
-    readable = access.may_read_text(user, note)
-    if readable:
-        try:
-            goal = services.mi_note_read(note=note).goal
-        except NotesKeyError:
-            locked = True
-    else:
-        services.mi_note_read_fields(note=note)
+    sight = read_as(user, note)
+    if not sight.fields:
+        return None
+    goal = sight.text.goal if sight.text else None
     occurred_at = note.encounter.occurred_at
-    return Continuity(note.id, occurred_at, note.focus, note.stage, goal, readable, locked)
+    return Continuity(
+        note.id, occurred_at, note.focus, note.stage, goal, sight.text_allowed, sight.locked
+    )
 
 
 class MISection:

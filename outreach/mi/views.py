@@ -19,6 +19,7 @@ from outreach.mi.forms import (
 from outreach.mi.hooks import continuity_of
 from outreach.mi.models import MINote
 from outreach.mi.queries import note_for_encounter, previous_note
+from outreach.mi.reading import read_as
 from outreach.security import Permission, has_permission, permission_required, scripted_save
 from outreach.urls import record_id
 
@@ -60,23 +61,15 @@ def view(note_id: int):
     ):
         abort(403)
     note = note_or_404(note_id)
-    text, unreadable = None, False
-    if access.may_read_text(current_user, note):
-        try:
-            text = services.mi_note_read(note=note)
-        except NotesKeyError:
-            unreadable = True
-            services.mi_note_read_fields(note=note)
-    elif access.may_see_fields(current_user, note):
-        services.mi_note_read_fields(note=note)
-    else:
+    sight = read_as(current_user, note)
+    if not sight.fields:
         abort(403)
     db.session.commit()
     return render_template(
         "mi/note.html",
         note=note,
-        text=text,
-        unreadable=unreadable,
+        text=sight.text,
+        unreadable=sight.locked,
         can_edit=access.may_edit(current_user, note),
     )
 
@@ -128,10 +121,7 @@ def stale_edit(form: NoteEditForm, note: MINote, entry):
         return redirect(url_for("mi.view", note_id=note.id))
     if scripted_save():
         return "", 409  # the script sends the form again to show this page
-    try:
-        saved = services.mi_note_read(note=note)
-    except NotesKeyError:
-        saved = None
+    saved = read_as(current_user, note).text
     typed = entry.values
     form.version.data = str(note.version)
     db.session.commit()
@@ -193,19 +183,17 @@ def note_taken(form: NoteForm, encounter: Encounter, existing: MINote, typed: di
     note (to those who read its text) above the form, which keeps everything typed."""
     if scripted_save():
         return "", 409  # the script sends the form again to show this page
-    saved, shown = None, existing
-    if access.may_read_text(current_user, existing):
-        try:
-            saved = services.mi_note_read(note=existing)
-        except NotesKeyError:
-            saved = None
-    elif access.may_see_fields(current_user, existing):
-        services.mi_note_read_fields(note=existing)
-    else:
-        shown = None
+    sight = read_as(current_user, existing)
     db.session.commit()
     return render_form(
-        form, encounter, typed, {}, status=409, taken=existing, saved=saved, shown=shown
+        form,
+        encounter,
+        typed,
+        {},
+        status=409,
+        taken=existing,
+        saved=sight.text,
+        shown=existing if sight.fields else None,
     )
 
 
