@@ -1,4 +1,4 @@
-"""Keep the SQLite database's files readable by their owner only, as backups and secrets are."""
+"""Files only their owner may read: the SQLite database's, and backups."""
 
 import os
 from contextlib import suppress
@@ -21,12 +21,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def create_owner_only(path: Path) -> None:
+    """Create an empty file only its owner may read; raise FileExistsError if there is one."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def keep_private(path: Path) -> None:
     """Create the database file owner-only if missing; take group and others off if not."""
     if not path.parent.is_dir():
         return
     with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        create_owner_only(path)
     for suffix in COMPANIONS:
         companion = path.with_name(path.name + suffix)
         try:

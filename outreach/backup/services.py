@@ -12,7 +12,7 @@ from sqlalchemy import inspect, literal, select, table
 from sqlalchemy.engine import URL, make_url
 
 from outreach.extensions import db
-from outreach.private_files import keep_private
+from outreach.private_files import create_owner_only, keep_private
 
 
 class BackupError(RuntimeError):
@@ -37,10 +37,9 @@ def private_new_file(path: Path) -> None:
     """Create an empty file readable by its owner only; refuse to overwrite one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_owner_only(path)
     except FileExistsError as error:
         raise BackupError(f"{path} exists already; choose another file.") from error
-    os.close(descriptor)
 
 
 def sqlite_file(url: URL) -> Path:
