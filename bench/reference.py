@@ -4,6 +4,8 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from outreach.auth.passwords import hash_password
 from outreach.dbtypes import utcnow
 from outreach.extensions import db
@@ -112,12 +114,12 @@ def stock_the_shelves(reference: Reference) -> None:
     that keeps stock (an encounter does not start the ledger)."""
     supervisor = db.session.get(User, reference.supervisor_id)
     expires_on = (utcnow() + timedelta(days=730)).date()
+    items = db.session.scalars(select(SupplyItem)).all()
     for site_id, _ in reference.sites:
-        for item_id, _ in reference.items:
-            item = db.session.get(SupplyItem, item_id)
+        for item in items:
             stock_receive(
                 site_id=site_id,
-                item_id=item_id,
+                item_id=item.id,
                 quantity=QUANTITY_MAX,
                 by=supervisor,
                 lot_number="BENCH1" if item.lot_tracked else None,

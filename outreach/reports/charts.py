@@ -56,7 +56,7 @@ def whole_step(top: int) -> int:
 
 
 STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
-SHARED_IDS = re.compile(r'id="(clip|group)"|url\(#clip\)')
+CLIP_ID = re.compile(r'id="clip"|url\(#clip\)')
 TITLE = re.compile(r"<title>.*?</title>\s*<desc>.*?</desc>", re.DOTALL)
 
 
@@ -69,7 +69,7 @@ def trend_svg(figures: MonthlyFigures, key: str) -> str:
     svg = renderSVG.drawToString(trend_chart(figures, key))
     svg = svg[svg.index("<svg") :]
     svg = STYLE_ATTRIBUTE.sub(presentation_attributes, svg)
-    svg = SHARED_IDS.sub(lambda found: found.group(0).replace("clip", f"clip-{key}"), svg)
+    svg = CLIP_ID.sub(lambda found: found.group(0).replace("clip", f"clip-{key}"), svg)
     svg = svg.replace('id="group"', "")
     label = escape(trend_text(figures, key))
     svg = TITLE.sub(f"<title>{label}</title>", svg, count=1)

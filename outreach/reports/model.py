@@ -89,8 +89,10 @@ def hidden(cells: dict[str, int | float | None], threshold: int) -> dict[str, ob
             for index, (code, value) in enumerate(counts.items())
             if code not in small
         )
-        for *_, code in others:
-            if sum(counts[hidden_code] for hidden_code in small) >= threshold:
+        hidden_sum = sum(counts[code] for code in small)
+        for _, value, _, code in others:
+            if hidden_sum >= threshold:
                 break
             small.add(code)
+            hidden_sum += value
     return {code: SUPPRESSED if code in small else value for code, value in cells.items()}

@@ -174,11 +174,12 @@
       new URL(login, window.location.href).pathname;
   }
 
-  /* Send a form marked data-send-safely by script, so that a dropped connection keeps the
-     form and its idempotency key instead of showing the browser's error page. A save answers
-     with where to go; a refusal (422 or 409: a field to fix, a conflict) wrote nothing, so the
-     form is sent again the ordinary way to show the server's page; a form token made stale
-     by a login elsewhere is renewed once; any other answer counts as a failed connection. */
+  /* Give the Save button back, with why the form was not saved. */
+  function notSaved(form, message) {
+    showSaving(form, false);
+    saveStatus(form, message);
+  }
+
   /* After a login in another tab the form's token no longer matches: read the new one from
      the home page. Answers "login" when logged out, true when the form has a new token. */
   function renewToken(form) {
@@ -196,6 +197,11 @@
     });
   }
 
+  /* Send a form marked data-send-safely by script, so that a dropped connection keeps the
+     form and its idempotency key instead of showing the browser's error page. A save answers
+     with where to go; a refusal (422 or 409: a field to fix, a conflict) wrote nothing, so the
+     form is sent again the ordinary way to show the server's page; a form token made stale
+     by a login elsewhere is renewed once; any other answer counts as a failed connection. */
   function sendSafely(form, renewed) {
     var controller = new AbortController();
     var timer = window.setTimeout(function () { controller.abort(); }, SAVE_TIMEOUT_MS);
@@ -213,8 +219,7 @@
       if (response.headers.get("X-Outreach-Form-Expired") && !renewed) {
         return renewToken(form).then(function (outcome) {
           if (outcome === "login") {
-            showSaving(form, false);
-            saveStatus(form, LOGGED_OUT);
+            notSaved(form, LOGGED_OUT);
           } else if (outcome) {
             sendSafely(form, true);
           } else {
@@ -233,16 +238,14 @@
       }
       return response.json().then(function (answer) {
         if (isLoginPage(answer.location)) {
-          showSaving(form, false);
-          saveStatus(form, LOGGED_OUT);
+          notSaved(form, LOGGED_OUT);
           return;
         }
         window.location.assign(answer.location);
       });
     }).catch(function () {
       window.clearTimeout(timer);
-      showSaving(form, false);
-      saveStatus(form, NOT_SENT);
+      notSaved(form, NOT_SENT);
     });
   }
 

@@ -56,14 +56,12 @@
     });
   }
 
-  /* The first box of the chosen way to identify the participant, to type in at once. */
+  /* The first box of the chosen way to identify the participant (its panels are the ones
+     showPanels left shown), to type in at once. */
   function focusPanel(form) {
-    var checked = form.querySelector('input[name="participant_mode"]:checked');
-    var panels = Array.prototype.slice.call(form.querySelectorAll(".mode-panel"));
-    var shown = panels.filter(function (panel) {
-      return !panel.hidden && panel.getAttribute("data-panel").split(" ").indexOf(checked.value) !== -1;
-    });
-    var box = shown.length ? shown[0].querySelector("input:not([type=hidden]):not([type=checkbox])") : null;
+    var box = form.querySelector(
+      ".mode-panel:not([hidden]) input:not([type=hidden]):not([type=checkbox])"
+    );
     if (box) { box.focus(); }
   }
 
