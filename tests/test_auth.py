@@ -154,31 +154,22 @@ def test_new_session_token_at_each_login(client):
     assert db.session.scalar(select(UserSession.id).where(UserSession.ended_at.is_(None)))
 
 
+def change_password(client, new: str, current: str = TEST_PASSWORD, **fields):
+    """Send the password change form with the new password typed twice."""
+    form = {"current_password": current, "new_password": new, "confirm_password": new, **fields}
+    return client.post("/auth/password", data=form)
+
+
 def test_forced_password_change_then_free_to_go(client, login_as):
     user = login_as("worker", must_change_password=True)
     response = client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/auth/password")
-    weak = client.post(
-        "/auth/password",
-        data={
-            "current_password": TEST_PASSWORD,
-            "new_password": "password1234",
-            "confirm_password": "password1234",
-        },
-    )
+    weak = change_password(client, "password1234")
     assert weak.status_code == 422
     assert "too easy to guess" in weak.get_data(as_text=True)
     strong = "tangerine ladder quietly 42 orbit"
-    done = client.post(
-        "/auth/password",
-        data={
-            "current_password": TEST_PASSWORD,
-            "new_password": strong,
-            "confirm_password": strong,
-            "end_other_sessions": "y",
-        },
-    )
+    done = change_password(client, strong, end_other_sessions="y")
     assert done.status_code == 302
     db.session.refresh(user)
     assert not user.must_change_password
@@ -188,14 +179,7 @@ def test_forced_password_change_then_free_to_go(client, login_as):
 def test_password_change_needs_current_password(client, login_as):
     login_as("worker")
     strong = "tangerine ladder quietly 42 orbit"
-    response = client.post(
-        "/auth/password",
-        data={
-            "current_password": "not it at all",
-            "new_password": strong,
-            "confirm_password": strong,
-        },
-    )
+    response = change_password(client, strong, current="not it at all")
     assert response.status_code == 422
     assert "not your current password" in response.get_data(as_text=True)
 
@@ -203,14 +187,7 @@ def test_password_change_needs_current_password(client, login_as):
 def test_password_length_limits(client, login_as):
     login_as("worker")
     for password, message in (("short one", "at least 12"), ("x" * 129, "at most 128")):
-        response = client.post(
-            "/auth/password",
-            data={
-                "current_password": TEST_PASSWORD,
-                "new_password": password,
-                "confirm_password": password,
-            },
-        )
+        response = change_password(client, password)
         assert message in response.get_data(as_text=True)
 
 
@@ -221,14 +198,7 @@ def test_the_new_password_must_differ_and_leave_out_the_apps_name(client, login_
         ("MyOutreachProgram2026", "the word outreach"),
         ("tangerine OUTREACH quietly 42", "the word outreach"),
     ):
-        response = client.post(
-            "/auth/password",
-            data={
-                "current_password": TEST_PASSWORD,
-                "new_password": password,
-                "confirm_password": password,
-            },
-        )
+        response = change_password(client, password)
         assert response.status_code == 422, password
         assert message in response.get_data(as_text=True), password
     assert client.get("/").headers["Location"].endswith("/auth/password"), "still forced"
